@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from typing import Sequence
+
+import numpy as np
+
+
+class Translator(ABC):
+    """RGB batch in -> single-channel infrared-style batch out, each output the size of its input."""
+
+    name: str = "translator"
+    version: str = "0"
+    description: str = ""  # one paragraph for the dataset card
+
+    @property
+    def id(self) -> str:
+        """What the dataset records in its `translator` column."""
+        return f"{self.name}@{self.version}"
+
+    def translate(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Translate a batch; images of equal size are stacked and translated in one vectorised call."""
+        for index, image in enumerate(images):
+            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+                raise ValueError(f"image {index} of the batch must be HxWx3 uint8, got {image.shape} {image.dtype}")
+        outputs: list[np.ndarray | None] = [None] * len(images)
+        by_shape: dict[tuple, list[int]] = defaultdict(list)
+        for index, image in enumerate(images):
+            by_shape[image.shape].append(index)
+        for indices in by_shape.values():
+            stacked = np.stack([images[i] for i in indices])
+            translated = self.translate_stack(stacked)
+            for position, index in enumerate(indices):
+                outputs[index] = translated[position]
+        return outputs  # type: ignore[return-value]
+
+    @abstractmethod
+    def translate_stack(self, stack: np.ndarray) -> np.ndarray:
+        """NxHxWx3 uint8 -> NxHxW uint8."""

@@ -1,0 +1,87 @@
+"""The default translator: a deterministic, vectorised model of a daytime long-wave infrared
+(thermal) aerial view, rendered from the RGB alone.
+
+Each term is a first-order stand-in for what sets a surface's brightness in daytime LWIR:
+
+- solar absorption, `1 - luminance`: dark surfaces (asphalt, dark roofs) absorb more sunlight
+  and read bright; light roofs and concrete read darker. This is why an IR view is not a grey copy.
+- vegetation, from the excess-green index: transpiration keeps canopies and lawns cool, so
+  vegetated land reads dark against bare ground.
+- water, blue-dominant and dark: high heat capacity keeps water cool and uniform in the day.
+- cast shadow, pixels much darker than their neighbourhood (a box mean of about 13 px): ground
+  out of the sun reads dark.
+- dry bare soil and sand, red-dominant and unvegetated: heats quickly, reads bright.
+- thermal blur: heat spreads across boundaries and thermal imagers resolve less detail, so the
+  combined map is smoothed (sigma in pixels of the input).
+- automatic gain control: thermal cameras stretch each frame to their display range; we map the
+  1st..99th percentile of each image to 0..255, with a cap on the gain (as real AGC has) so a
+  uniform scene stays flat instead of turning its noise into contrast.
+
+The weights were set by eye on UCM aerial tiles (vegetation, water, roads, roofs and shadows
+separating as in aerial thermal imagery); this is an infrared-*style* rendering, not a calibrated
+temperature estimate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from ..land_cover import land_cover_masks
+from .base import Translator
+
+_EPS = 1e-6  # guards the gain against a constant image
+
+
+class ThermalHeuristicTranslator(Translator):
+    name = "thermal-heuristic"
+    version = "1.0"
+    description = (
+        "A deterministic model of a daytime long-wave infrared aerial view rendered from the RGB: solar "
+        "absorption (dark surfaces read bright), darkening of vegetation (excess-green index), water and cast "
+        "shadows, brightening of dry bare soil, a thermal blur (sigma 1.2 px) and per-image automatic gain "
+        "control with a gain cap. The weights were set by eye on aerial tiles; the output is infrared-style, "
+        "not a temperature."
+    )
+
+    def __init__(
+        self,
+        absorption_weight: float = 0.55,
+        vegetation_weight: float = 0.45,
+        water_weight: float = 0.45,
+        shadow_weight: float = 0.35,
+        soil_weight: float = 0.25,
+        blur_sigma: float = 1.2,
+        shadow_context: int = 13,
+        gain_percentiles: tuple[float, float] = (1.0, 99.0),
+        min_gain_span: float = 0.45,
+    ):
+        self.absorption_weight = absorption_weight
+        self.vegetation_weight = vegetation_weight
+        self.water_weight = water_weight
+        self.shadow_weight = shadow_weight
+        self.soil_weight = soil_weight
+        self.blur_sigma = blur_sigma
+        self.shadow_context = shadow_context
+        self.gain_percentiles = gain_percentiles
+        self.min_gain_span = min_gain_span
+
+    def translate_stack(self, stack: np.ndarray) -> np.ndarray:
+        masks = land_cover_masks(stack, shadow_context=self.shadow_context)
+        signal = (
+            self.absorption_weight * (1.0 - masks["luminance"])
+            + self.soil_weight * masks["soil"]
+            - self.vegetation_weight * masks["vegetation"]
+            - self.water_weight * masks["water"]
+            - self.shadow_weight * masks["shadow"]
+        )
+        if self.blur_sigma > 0:
+            signal = gaussian_filter(signal, sigma=(0, self.blur_sigma, self.blur_sigma))
+        low, high = np.percentile(signal.reshape(len(signal), -1), self.gain_percentiles, axis=1)
+        # gain cap: a uniform scene (a forest, open water) keeps a narrow range instead of
+        # having its noise stretched to full contrast
+        span = np.maximum(high - low, self.min_gain_span)
+        centre = (high + low) / 2.0
+        low = centre - span / 2.0
+        stretched = (signal - low[:, None, None]) / span[:, None, None]
+        return np.clip(np.rint(stretched * 255.0), 0, 255).astype(np.uint8)
