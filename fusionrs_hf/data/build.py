@@ -101,8 +101,8 @@ def iter_sources(config: BuildConfig) -> Iterator[tuple[int, int, SourceRecord]]
 # ---------------------------------------------------------------- plan
 def _plan_one(record: SourceRecord, max_pixels: int):
     try:
-        captions = clean_captions(record)
         _, pil, _ = read_source_image(record, max_pixels)
+        captions = clean_captions(record)
         return perceptual_hash(pil.convert("RGB")), normalise_caption_set(captions), None
     except RecordError as err:
         return None, None, (err.reason, err.detail)
@@ -213,7 +213,7 @@ def build_shard(config: BuildConfig, plan: dict, index: int) -> dict:
     disable_progress_bar()  # our own bar covers the shard; one per Parquet file is noise
     written = {}
     for split, rows in rows_by_split.items():
-        target = out / "data" / f"{split}-{shard_name(index, count)}.parquet"
+        target = out / "data" / f"{split}-{plan['fingerprint']}-{shard_name(index, count)}.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_suffix(".parquet.tmp")
         Dataset.from_list(rows, features=FUSIONRS_FEATURES).to_parquet(str(temporary))

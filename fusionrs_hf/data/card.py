@@ -47,7 +47,9 @@ def render_dataset_card(config, summary, repo_id: str | None = None) -> DatasetC
         source_datasets=source_names,
         tags=["remote-sensing", "infrared", "rgb-infrared", "image-captioning", "fusionrs"],
         configs=[{"config_name": "default",
-                  "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}],
+                  # the settings fingerprint in the file names keeps `datasets`' cache (keyed by
+                  # folder name and these patterns) from serving an older build of the same folder
+                  "data_files": [{"split": s, "path": f"data/{s}-{config.fingerprint()}-*.parquet"} for s in splits]}],
         dataset_info={"features": FUSIONRS_FEATURES._to_yaml_list()},
     )
     template = Path(config.card_template) if config.card_template else DEFAULT_TEMPLATE

@@ -1,0 +1,71 @@
+"""Shared fixtures: the real data under $FUSIONRS_DATA (default ../shared/data) and small real builds."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def data_root_path() -> Path:
+    return Path(os.environ.get("FUSIONRS_DATA", REPO_ROOT.parent / "shared" / "data")).resolve()
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    root = data_root_path()
+    if not (root / "ucm_captions" / "dataset_ucm.json").is_file():
+        pytest.fail(f"real data not found under {root}; set FUSIONRS_DATA to the shared data folder")
+    return root
+
+
+@pytest.fixture(scope="session")
+def ucm_json(data_root) -> Path:
+    return data_root / "ucm_captions" / "dataset_ucm.json"
+
+
+def write_ucm_subset(ucm_json: Path, indices: list[int], target: Path) -> Path:
+    """A Karpathy JSON holding only the chosen UCM entries; its images stay where they are."""
+    data = json.loads(ucm_json.read_text())
+    subset = {"dataset": data["dataset"], "images": [data["images"][i] for i in indices]}
+    target.write_text(json.dumps(subset))
+    return target
+
+
+# UCM-Captions lists 90 images per class with the validation images at positions 80-89 of each
+# class: two training and one validation image from each of the 21 classes
+UCM_SMALL_INDICES = [base + offset for base in range(0, 1890, 90) for offset in (0, 40, 85)]
+
+
+@pytest.fixture(scope="session")
+def ucm_small_json(tmp_path_factory, ucm_json) -> Path:
+    return write_ucm_subset(ucm_json, UCM_SMALL_INDICES, tmp_path_factory.mktemp("ucm-small") / "ucm_small.json")
+
+
+@pytest.fixture(scope="session")
+def ucm_small_dataset(tmp_path_factory, ucm_small_json, ucm_json) -> Path:
+    """63 real UCM records (3 of each of the 21 classes; 42 train, 21 validation) built with the
+    default translator and captioner: Parquet shards + card."""
+    from fusionrs_hf.data import BuildConfig, build_dataset
+    from fusionrs_hf.data.build import SourceSpec
+
+    out = tmp_path_factory.mktemp("fusionrs-ucm-small")
+    spec = SourceSpec(str(ucm_small_json), image_root=str(ucm_json.parent / "images"))
+    summary = build_dataset(BuildConfig(sources=[spec], out_dir=str(out)))
+    assert summary.complete and summary.written == len(UCM_SMALL_INDICES)
+    return out
+
+
+@pytest.fixture(autouse=True)
+def isolated_datasets_cache(tmp_path_factory, monkeypatch):
+    """`load_dataset` caches local folders by folder name; keep each test's loads apart."""
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path_factory.mktemp("hf-datasets-cache"))

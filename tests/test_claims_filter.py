@@ -1,0 +1,33 @@
+from fusionrs_hf.data.claims_filter import ClaimsFilter, find_claims
+
+
+def test_each_category_is_blocked():
+    cases = {
+        "temperature": "The roofs look hot in the afternoon.",
+        "emission": "The runway emits strongly.",
+        "reflectivity": "The water surface is highly reflective.",
+        "material": "The roofs are metallic.",
+        "colour": "The field appears yellow.",
+    }
+    for category, text in cases.items():
+        assert category in {c for c, _ in find_claims(text)}, (category, text)
+
+
+def test_supported_colours_and_materials_pass_but_physics_never_does():
+    scene = "Some green trees and a concrete road."
+    assert find_claims("In the infrared view, some green trees beside a concrete road.", support=scene) == []
+    assert find_claims("The green trees are cool.", support=scene) == [("temperature", "cool")]
+    assert find_claims("A red roof.", support=scene) == [("colour", "red")]
+
+
+def test_word_boundaries_avoid_false_hits():
+    assert find_claims("Storage tanks stand beside the theatre and the hotel.") == []
+
+
+def test_filter_counts():
+    claims = ClaimsFilter()
+    kept = claims.keep(["dark trees", "hot roofs", "white sand and heat"], support="")
+    assert kept == ["dark trees"]
+    report = claims.report()
+    assert report["checked"] == 3 and report["blocked"] == 2
+    assert report["blocked_by_category"] == {"colour": 1, "temperature": 2}
