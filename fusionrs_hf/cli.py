@@ -10,6 +10,7 @@ import sys
 # one module per subcommand (or family of subcommands), each with `register(subparsers)`
 COMMAND_MODULES = [
     "fusionrs_hf.commands.build",
+    "fusionrs_hf.commands.clip",
 ]
 
 

@@ -12,15 +12,13 @@ from PIL import Image
 
 from fusionrs_hf.data.claims_filter import find_claims
 from fusionrs_hf.data.ir_captions import TemplateIRCaptioner, describe_ir, scene_clause
-from fusionrs_hf.data.ir_stats import measure_ir
-from fusionrs_hf.data.land_cover import land_cover_masks
+from fusionrs_hf.data.records import measure_ir_view
 from fusionrs_hf.data.translators import get_translator
 
 
 def _measure(data_root, filename):
     rgb = np.asarray(Image.open(data_root / "ucm_captions" / "images" / filename).convert("RGB"))
-    ir = get_translator().translate([rgb])[0]
-    return measure_ir(ir, {k: v[0] for k, v in land_cover_masks(rgb[None]).items()})
+    return measure_ir_view(rgb, get_translator().translate([rgb])[0])
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from .claims_filter import ClaimsFilter
 from .images import DEFAULT_MAX_PIXELS, RecordError
-from .records import Reject, clean_captions, process_batch, read_source_image
+from .records import Reject, clean_captions, process_batch, read_source_thumbnail
 from .schema import FUSIONRS_FEATURES, SourceRecord
 from .sources import open_source
 from .splits import assign_splits, group_records, normalise_caption_set, perceptual_hash
@@ -101,9 +101,9 @@ def iter_sources(config: BuildConfig) -> Iterator[tuple[int, int, SourceRecord]]
 # ---------------------------------------------------------------- plan
 def _plan_one(record: SourceRecord, max_pixels: int):
     try:
-        _, pil, _ = read_source_image(record, max_pixels)
+        thumbnail = read_source_thumbnail(record, max_pixels)
         captions = clean_captions(record)
-        return perceptual_hash(pil.convert("RGB")), normalise_caption_set(captions), None
+        return perceptual_hash(thumbnail), normalise_caption_set(captions), None
     except RecordError as err:
         return None, None, (err.reason, err.detail)
 

@@ -28,7 +28,7 @@ BLOCKED_TERMS: dict[str, tuple[str, ...]] = {
     "material": (
         "material", "materials", "metal", "metallic", "concrete", "asphalt", "cement", "steel", "iron",
         "plastic", "rubber", "glass", "wooden", "timber", "moisture", "moist", "damp", "wet", "humid",
-        "roughness", "porous", "dense material",
+        "roughness", "porous",
     ),
     "colour": (
         "red", "green", "blue", "yellow", "orange", "purple", "violet", "pink", "brown", "white", "black",
@@ -39,10 +39,9 @@ BLOCKED_TERMS: dict[str, tuple[str, ...]] = {
 # categories a scene caption can license (visible-light facts); the others are always blocked
 SUPPORTABLE = {"material", "colour"}
 
-_PATTERNS = {
-    category: re.compile(r"(?<![\w-])(" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + r")(?![\w-])", re.IGNORECASE)
-    for category, terms in BLOCKED_TERMS.items()
-}
+_CATEGORY_OF = {term: category for category, terms in BLOCKED_TERMS.items() for term in terms}
+# words, with hyphenated compounds split so "blue-green" is checked as "blue" and "green"
+_WORD = re.compile(r"[a-z0-9°]+")
 
 
 @dataclass
@@ -55,16 +54,16 @@ class FilterVerdict:
         return not self.blocked
 
 
-def find_claims(text: str, support: str = "") -> list[tuple[str, str]]:
+def supported_terms(support: str) -> frozenset[str]:
+    """The material and colour terms a record's scene captions use (and so license)."""
+    return frozenset(w for w in _WORD.findall(support.lower()) if _CATEGORY_OF.get(w) in SUPPORTABLE)
+
+
+def find_claims(text: str, support: str | frozenset[str] = "") -> list[tuple[str, str]]:
     """Every blocked (category, term) in `text`; material and colour terms that occur in `support`
-    (the record's scene captions) are allowed."""
-    found = []
-    for category, pattern in _PATTERNS.items():
-        supported = {m.lower() for m in pattern.findall(support)} if category in SUPPORTABLE else set()
-        for match in pattern.findall(text):
-            if match.lower() not in supported:
-                found.append((category, match.lower()))
-    return found
+    (the record's scene captions, or their `supported_terms`) are allowed."""
+    allowed = supported_terms(support) if isinstance(support, str) else support
+    return [(_CATEGORY_OF[w], w) for w in _WORD.findall(text.lower()) if w in _CATEGORY_OF and w not in allowed]
 
 
 @dataclass
@@ -76,7 +75,7 @@ class ClaimsFilter:
     blocked_by_term: Counter = field(default_factory=Counter)
     blocked_captions: int = 0
 
-    def check(self, text: str, support: str = "") -> FilterVerdict:
+    def check(self, text: str, support: str | frozenset[str] = "") -> FilterVerdict:
         self.checked += 1
         blocked = find_claims(text, support)
         if blocked:
@@ -87,7 +86,8 @@ class ClaimsFilter:
         return FilterVerdict(text, blocked)
 
     def keep(self, texts: list[str], support: str = "") -> list[str]:
-        return [text for text in texts if self.check(text, support).passed]
+        allowed = supported_terms(support)
+        return [text for text in texts if self.check(text, allowed).passed]
 
     def merge(self, other: "ClaimsFilter") -> None:
         self.checked += other.checked

@@ -22,8 +22,11 @@ class RecordError(Exception):
         self.detail = detail
 
 
-def open_image(image, origin: str = "", max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Open a path, bytes or PIL image and fully decode it (so truncation is caught here)."""
+def open_image(image, origin: str = "", max_pixels: int = DEFAULT_MAX_PIXELS,
+               draft_size: tuple[int, int] | None = None) -> Image.Image:
+    """Open a path, bytes or PIL image and fully decode it (so truncation is caught here).
+
+    `draft_size` lets a JPEG decode at a reduced scale (DCT scaling) when only a thumbnail is needed."""
     name = origin or (str(image) if isinstance(image, (str, os.PathLike)) else "<in-memory image>")
     if isinstance(image, Image.Image):
         pil = image
@@ -35,7 +38,7 @@ def open_image(image, origin: str = "", max_pixels: int = DEFAULT_MAX_PIXELS) ->
         elif isinstance(image, (bytes, bytearray)):
             source = io.BytesIO(image)
         elif isinstance(image, dict) and (image.get("bytes") or image.get("path")):
-            return open_image(image.get("bytes") or image["path"], origin, max_pixels)
+            return open_image(image.get("bytes") or image["path"], origin, max_pixels, draft_size)
         else:
             raise RecordError("unreadable_image", f"{name}: unsupported image value of type {type(image).__name__}")
         try:
@@ -47,6 +50,8 @@ def open_image(image, origin: str = "", max_pixels: int = DEFAULT_MAX_PIXELS) ->
         raise RecordError("too_large", f"{name}: {width}x{height} = {width * height} pixels > limit {max_pixels}")
     if width < 8 or height < 8:
         raise RecordError("too_small", f"{name}: {width}x{height} is smaller than 8x8")
+    if draft_size is not None and pil.format == "JPEG":
+        pil.draft("RGB", draft_size)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -93,3 +98,24 @@ def encode_rgb(array: np.ndarray, pil: Image.Image, raw: bytes | None) -> bytes:
     if raw is not None and pil.mode == "RGB" and pil.format in ("JPEG", "PNG"):
         return raw
     return encode_png(array)
+
+
+def box_reduce(images: np.ndarray, factor: int) -> np.ndarray:
+    """Nx HxW(x3) uint8 -> N x ceil(H/f) x ceil(W/f) (x3) uint8 by factor x factor box means (PIL's
+    `Image.reduce`, much faster than a numpy reshape-mean)."""
+    if factor <= 1:
+        return images
+    return np.stack([np.asarray(Image.fromarray(image).reduce(factor)) for image in images])
+
+
+def upsample_bilinear(maps: np.ndarray, height: int, width: int, factor: int) -> np.ndarray:
+    """N x h x w float maps made at `box_reduce(..., factor)` resolution -> N x H x W."""
+    if factor <= 1:
+        return maps
+    out = np.empty((len(maps), height, width), dtype=np.float32)
+    for index, small in enumerate(maps):
+        padded = (small.shape[1] * factor, small.shape[0] * factor)
+        big = np.asarray(Image.fromarray(np.ascontiguousarray(small, dtype=np.float32), mode="F").resize(
+            padded, Image.Resampling.BILINEAR))
+        out[index] = big[:height, :width]
+    return out

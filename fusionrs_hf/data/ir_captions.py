@@ -63,16 +63,17 @@ def _region_fact(cover: str, noun: str, delta: float, rng: random.Random) -> str
 
 
 def _contrast_fact(m: IRMeasurements, rng: random.Random) -> str:
-    level = "high" if m.std >= 45 else "low" if m.std < 25 else "moderate"
+    level = "high" if m.std >= 60 else "low" if m.std < 35 else "moderate"
     return rng.choice((f"the view has {level} overall contrast", f"overall contrast is {level}"))
 
 
 def _texture_fact(m: IRMeasurements, rng: random.Random) -> str | None:
-    if m.edge_density >= 0.15:
+    # thresholds sit near the 85th / 15th percentiles of UCM views at analysis resolution
+    if m.edge_density >= 0.35:
         return rng.choice(("many sharp outlines divide the scene", "dense, sharply outlined structures fill the view"))
     if m.low_texture_fraction >= 0.4:
         return rng.choice(("large smooth, low-texture areas dominate", "much of the view is smooth and low in texture"))
-    if m.edge_density < 0.02:
+    if m.edge_density < 0.05:
         return rng.choice(("outlines are soft and few", "few distinct outlines are visible"))
     return None
 

@@ -4,8 +4,12 @@ the region a caption noun names)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.ndimage import uniform_filter
+
+from .images import box_reduce
 
 _EPS = 1e-6
 LAND_COVERS = ("vegetation", "water", "shadow", "soil", "pavement")
@@ -39,3 +43,25 @@ def land_cover_masks(stack: np.ndarray, shadow_context: int = 13) -> dict[str, n
         "soil": soil,
         "pavement": pavement,
     }
+
+
+ANALYSIS_FACTOR = 2  # land covers and IR facts are analysed at half resolution: they need no more
+
+
+@dataclass
+class LandCover:
+    """An image's land covers at analysis resolution (`factor` x `factor` box means of the RGB)."""
+
+    factor: int
+    masks: dict[str, np.ndarray]  # h x w float32 maps, see `land_cover_masks`
+
+
+def analysis_factor(height: int, width: int) -> int:
+    return ANALYSIS_FACTOR if min(height, width) >= 16 * ANALYSIS_FACTOR else 1
+
+
+def analyse_land_cover(rgb: np.ndarray) -> LandCover:
+    """HxWx3 uint8 -> its LandCover; shared by the default translator and the IR-aware captioner."""
+    factor = analysis_factor(*rgb.shape[:2])
+    masks = land_cover_masks(box_reduce(rgb[None], factor), shadow_context=13 // factor | 1)
+    return LandCover(factor, {name: mask[0] for name, mask in masks.items()})

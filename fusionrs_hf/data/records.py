@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from .claims_filter import ClaimsFilter
-from .images import RecordError, encode_png, encode_rgb, load_rgb
-from .ir_stats import measure_ir
-from .land_cover import land_cover_masks
+from .images import RecordError, box_reduce, encode_png, encode_rgb, load_rgb, open_image
+from .ir_stats import IRMeasurements, measure_ir
+from .land_cover import LandCover, analyse_land_cover
 from .schema import SourceRecord
 
 
@@ -32,14 +32,13 @@ class BatchResult:
     claims: ClaimsFilter = field(default_factory=ClaimsFilter)
 
 
-def read_source_image(record: SourceRecord, max_pixels: int):
-    """Decode a record's image; returns (rgb array, decoded PIL, raw encoded bytes or None)."""
+def read_source_bytes(record: SourceRecord):
+    """The record's image as raw encoded bytes where it has them (else the in-memory image)."""
     if "error" in record.extra:
         raise RecordError(*record.extra["error"])
     if record.image is None:
         raise RecordError("missing_image", f"{record.origin}: record has no image")
-    raw = None
-    image = record.image
+    raw, image = None, record.image
     if isinstance(image, (str, Path)):
         if not Path(image).is_file():
             raise RecordError("missing_file", f"image file not found: {image}")
@@ -48,8 +47,21 @@ def read_source_image(record: SourceRecord, max_pixels: int):
         raw = image.get("bytes") or (Path(image["path"]).read_bytes() if image.get("path") else None)
     elif isinstance(image, (bytes, bytearray)):
         raw = bytes(image)
+    return raw, image
+
+
+def read_source_image(record: SourceRecord, max_pixels: int):
+    """Decode a record's image; returns (rgb array, decoded PIL, raw encoded bytes or None)."""
+    raw, image = read_source_bytes(record)
     rgb, pil = load_rgb(raw if raw is not None else image, origin=record.origin, max_pixels=max_pixels)
     return rgb, pil, raw
+
+
+def read_source_thumbnail(record: SourceRecord, max_pixels: int, size: tuple[int, int] = (64, 64)):
+    """A cheap reduced decode (JPEG DCT scaling) for perceptual hashing; limits are still checked."""
+    raw, image = read_source_bytes(record)
+    return open_image(raw if raw is not None else image, origin=record.origin, max_pixels=max_pixels,
+                      draft_size=size)
 
 
 def clean_captions(record: SourceRecord) -> list[str]:
@@ -57,6 +69,12 @@ def clean_captions(record: SourceRecord) -> list[str]:
     if not captions:
         raise RecordError("no_captions", f"{record.origin}: empty or missing caption list")
     return captions
+
+
+def measure_ir_view(rgb: np.ndarray, ir: np.ndarray, land_cover: LandCover | None = None) -> IRMeasurements:
+    """Measure an IR view inside the land-cover regions of its RGB, at analysis resolution."""
+    land_cover = land_cover or analyse_land_cover(rgb)
+    return measure_ir(box_reduce(ir[None], land_cover.factor)[0], land_cover.masks)
 
 
 def process_batch(records: list[tuple[SourceRecord, str, str]], translator, captioner, max_pixels: int) -> BatchResult:
@@ -76,12 +94,12 @@ def process_batch(records: list[tuple[SourceRecord, str, str]], translator, capt
         decoded.append((record, split, group, scene, rgb, pil, raw))
     if not decoded:
         return result
-    ir_views = translator.translate([item[4] for item in decoded])
-    for (record, split, group, scene, rgb, pil, raw), ir in zip(decoded, ir_views):
+    land_covers = [analyse_land_cover(item[4]) for item in decoded]
+    ir_views = translator.translate([item[4] for item in decoded], land_covers)
+    for (record, split, group, scene, rgb, pil, raw), ir, land_cover in zip(decoded, ir_views, land_covers):
         if ir.shape != rgb.shape[:2] or ir.dtype != np.uint8:
             raise RuntimeError(f"translator {translator.id} returned {ir.shape} {ir.dtype} for a {rgb.shape[:2]} image")
-        masks = {name: mask[0] for name, mask in land_cover_masks(rgb[None]).items()}
-        measurements = measure_ir(ir, masks)
+        measurements = measure_ir_view(rgb, ir, land_cover)
         ir_captions = result.claims.keep(captioner.caption(record.sample_id, scene, measurements), support=" ".join(scene))
         if not ir_captions:
             result.rejects.append(Reject(record.sample_id, record.origin, "all_ir_captions_blocked",

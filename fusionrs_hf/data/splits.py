@@ -20,6 +20,8 @@ DEFAULT_RATIOS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 
 
 def perceptual_hash(pil: Image.Image) -> int:
+    """64-bit DCT hash; imagehash reduces to 32x32 grey first, so a reduced decode gives the same bits
+    up to resampling noise (well inside the near-duplicate distance)."""
     return int(str(imagehash.phash(pil)), 16)
 
 

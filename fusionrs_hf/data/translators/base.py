@@ -19,8 +19,11 @@ class Translator(ABC):
         """What the dataset records in its `translator` column."""
         return f"{self.name}@{self.version}"
 
-    def translate(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Translate a batch; images of equal size are stacked and translated in one vectorised call."""
+    def translate(self, images: Sequence[np.ndarray], land_covers: Sequence | None = None) -> list[np.ndarray]:
+        """Translate a batch; images of equal size are stacked and translated in one vectorised call.
+
+        `land_covers` (optional) is `analyse_land_cover` of each image, already computed by the
+        caller; translators that model land covers reuse it, the others ignore it."""
         for index, image in enumerate(images):
             if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
                 raise ValueError(f"image {index} of the batch must be HxWx3 uint8, got {image.shape} {image.dtype}")
@@ -30,11 +33,12 @@ class Translator(ABC):
             by_shape[image.shape].append(index)
         for indices in by_shape.values():
             stacked = np.stack([images[i] for i in indices])
-            translated = self.translate_stack(stacked)
+            covers = [land_covers[i] for i in indices] if land_covers is not None else None
+            translated = self.translate_stack(stacked, covers)
             for position, index in enumerate(indices):
                 outputs[index] = translated[position]
         return outputs  # type: ignore[return-value]
 
     @abstractmethod
-    def translate_stack(self, stack: np.ndarray) -> np.ndarray:
+    def translate_stack(self, stack: np.ndarray, land_covers: Sequence | None = None) -> np.ndarray:
         """NxHxWx3 uint8 -> NxHxW uint8."""

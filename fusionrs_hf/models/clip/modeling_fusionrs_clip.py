@@ -235,6 +235,10 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
         rgb, ir = self._encode_images(pixel_values, ir_pixel_values)
         return F.normalize(self.fusion(rgb, ir), dim=-1)
 
+    def temperature_scale(self) -> torch.Tensor:
+        # CLIP caps the learned scale at 100 so the logits cannot run away
+        return self.logit_scale.clamp(max=math.log(100.0)).exp()
+
     # ----- forward --------------------------------------------------------------------------------------------
 
     def forward(
@@ -246,7 +250,6 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
         ir_input_ids: torch.LongTensor | None = None,
         ir_attention_mask: torch.Tensor | None = None,
         return_loss: bool | None = None,
-        **kwargs,
     ) -> FusionRSCLIPOutput:
         r"""
         input_ids / attention_mask: scene captions (pair with RGB and fused embeddings).
@@ -274,7 +277,7 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
                                          for t in (text, ir_text, rgb, ir, fused))
         if ir_text is None:
             ir_text = text
-        scale = self.logit_scale.exp()
+        scale = self.temperature_scale()
         pairs = {"rgb_text": (rgb, text), "ir_text": (ir, ir_text), "rgb_ir": (rgb, ir), "fused_text": (fused, text)}
         out = FusionRSCLIPOutput(text_embeds=text, ir_text_embeds=ir_text, rgb_embeds=rgb, ir_embeds=ir,
                                  fused_embeds=fused)
@@ -286,12 +289,15 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
                 out[f"logits_per_{second}_{first}"] = logits.t()
 
         if return_loss:
-            out.loss_rgb_text, out.loss_ir_text, out.loss_rgb_ir, out.loss_fused_text = self.compute_losses(pairs)
-            terms = [(weights[n], out[f"loss_{n}"]) for n in LOSS_TERMS
-                     if weights[n] > 0 and out.get(f"loss_{n}") is not None]
+            losses = dict(zip(LOSS_TERMS, self.compute_losses(pairs)))
+            terms = [(weights[n], term) for n, term in losses.items() if term is not None]
             if not terms:
                 raise ValueError(f"no loss term has both inputs for mode {self.config.mode!r}")
-            out.loss = sum(w * term for w, term in terms) / sum(w for w, _ in terms)
+            # ModelOutput only exposes keys set through item assignment once created
+            out["loss"] = sum(w * term for w, term in terms) / sum(w for w, _ in terms)
+            for name, term in losses.items():
+                if term is not None:
+                    out[f"loss_{name}"] = term
         return out
 
     def compute_losses(self, pairs: dict) -> tuple:
@@ -306,7 +312,7 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
                 cache[id(t)] = gather_with_grad(t)
             return cache[id(t)]
 
-        scale = self.logit_scale.exp()
+        scale = self.temperature_scale()
         losses = []
         for name in LOSS_TERMS:
             a, b = pairs[name]

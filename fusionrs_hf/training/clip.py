@@ -1,0 +1,351 @@
+"""Train and evaluate FusionRSCLIPModel on a FusionRS dataset with the transformers Trainer."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import Trainer, TrainingArguments
+
+from ..models import FusionRSCLIPConfig, FusionRSCLIPModel, FusionRSProcessor
+from ..models.clip.configuration_fusionrs_clip import LOSS_TERMS, MODE_LOSS_WEIGHTS, PRESETS
+from ..tokenization import caption_text_files, train_caption_tokenizer
+
+MODES = tuple(MODE_LOSS_WEIGHTS)
+COLUMNS = ["rgb", "ir", "captions", "ir_captions"]
+
+# Trainer settings per preset. `small` is sized for 2 CPU cores in well under 15 minutes.
+TRAIN_PRESETS = {
+    "tiny": {"epochs": 1, "batch_size": 16, "learning_rate": 2e-3, "vocab_size": 1024},
+    "small": {"epochs": 12, "batch_size": 64, "learning_rate": 2e-3, "vocab_size": 4096},
+    "base": {"epochs": 10, "batch_size": 256, "learning_rate": 1e-4, "vocab_size": 16384},
+}
+
+
+def default_text_root() -> Path:
+    """Extra caption text for the tokenizer: $FUSIONRS_DATA/text, default ../shared/data/text of the repo."""
+    root = os.environ.get("FUSIONRS_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data")
+    return Path(root) / "text"
+
+
+def make_image_processor(image_size: int):
+    """CLIP-style resize + centre crop + normalise (the crop is a no-op on square RS tiles)."""
+    import transformers
+
+    # the PIL backend needs no torchvision; GPU installs with torchvision may use CLIPImageProcessor
+    cls = getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
+    return cls(size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size})
+
+
+def train_tokenizer_for(train_split, vocab_size: int, model_max_length: int, text_root: str | Path | None = None):
+    """BPE on the extra caption text plus the training split's scene and IR-aware captions."""
+    texts = caption_text_files(text_root) if text_root and Path(text_root).is_dir() else []
+    for row in train_split.select_columns(["captions", "ir_captions"]):
+        texts += row["captions"] + row["ir_captions"]
+    return train_caption_tokenizer(texts, vocab_size=vocab_size, model_max_length=model_max_length)
+
+
+def new_model_and_processor(preset: str, tokenizer, **config_kwargs):
+    """A from-scratch FusionRSCLIPModel of `preset` sized to `tokenizer`, and its processor."""
+    text_config = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id,
+                   "bos_token_id": tokenizer.bos_token_id, "eos_token_id": tokenizer.eos_token_id,
+                   **config_kwargs.pop("text_config", {})}
+    config = FusionRSCLIPConfig.from_preset(preset, text_config=text_config, **config_kwargs)
+    tokenizer.model_max_length = config.max_text_length
+    processor = FusionRSProcessor(image_processor=make_image_processor(config.image_size), tokenizer=tokenizer)
+    return FusionRSCLIPModel(config), processor
+
+
+def model_and_processor_from_clip(clip_name_or_path: str, **config_kwargs):
+    """FusionRSCLIPModel initialised from a transformers CLIPModel, with the checkpoint's tokenizer and
+    image processor when it has them."""
+    from transformers import AutoImageProcessor, AutoTokenizer
+
+    model = FusionRSCLIPModel.from_clip(clip_name_or_path, **config_kwargs)
+    tokenizer = AutoTokenizer.from_pretrained(clip_name_or_path)
+    try:
+        image_processor = AutoImageProcessor.from_pretrained(clip_name_or_path)
+    except (OSError, ValueError):
+        image_processor = make_image_processor(model.config.image_size)
+    return model, FusionRSProcessor(image_processor=image_processor, tokenizer=tokenizer)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# data
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def flip_rotate(pixels: torch.Tensor, k: int, flip: bool) -> torch.Tensor:
+    """One of the 8 symmetries of the square: overhead imagery has no up, so these keep the label.
+    (Random crops are left out on purpose: scale separates UCM classes, and crops hurt.)"""
+    pixels = torch.rot90(pixels, k, dims=(-2, -1))
+    return pixels.flip(-1) if flip else pixels
+
+
+@dataclass
+class FusionRSCLIPCollator:
+    """FusionRS records -> model inputs. Picks one scene caption and one IR caption per record (at random
+    when `random_caption`), processes both views, and applies the same flip/rotation to RGB and IR."""
+
+    processor: FusionRSProcessor
+    mode: str = "trimodal"
+    ir_text: str = "ir_captions"
+    augment: bool = False
+    random_caption: bool = True
+    seed: int = 0
+    rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.rng = random.Random(self.seed)
+
+    def _pick(self, captions: list[str]) -> str:
+        return self.rng.choice(captions) if self.random_caption else captions[0]
+
+    def __call__(self, records: list[dict]) -> dict:
+        use_ir = MODE_LOSS_WEIGHTS[self.mode]["ir_text"] > 0 or MODE_LOSS_WEIGHTS[self.mode]["rgb_ir"] > 0
+        kwargs = {"text": [self._pick(r["captions"]) for r in records], "rgb_images": [r["rgb"] for r in records]}
+        if use_ir:
+            kwargs["ir_images"] = [r["ir"] for r in records]
+            if MODE_LOSS_WEIGHTS[self.mode]["ir_text"] > 0:
+                kwargs["ir_text"] = [self._pick(r[self.ir_text]) for r in records]
+        batch = dict(self.processor(**kwargs))
+        if self.augment:
+            for i in range(len(records)):
+                k, flip = self.rng.randrange(4), self.rng.random() < 0.5
+                batch["pixel_values"][i] = flip_rotate(batch["pixel_values"][i], k, flip)
+                if "ir_pixel_values" in batch:
+                    batch["ir_pixel_values"][i] = flip_rotate(batch["ir_pixel_values"][i], k, flip)
+        batch["return_loss"] = True
+        return batch
+
+
+def load_fusionrs(data: str, split: str):
+    """A split of a FusionRS dataset (local folder or Hub id) with only the columns CLIP needs."""
+    import datasets
+
+    return datasets.load_dataset(data, split=split).select_columns(COLUMNS)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# trainer
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class FusionRSCLIPTrainer(Trainer):
+    """Trainer that also logs each loss term (averaged over the logging window) and the temperature."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._term_sums: dict[str, float] = defaultdict(float)
+        self._term_counts: dict[str, int] = defaultdict(int)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        outputs = model(**inputs)
+        for name in LOSS_TERMS:
+            term = outputs.get(f"loss_{name}")
+            if term is not None:
+                self._term_sums[name] += term.detach().float().item()
+                self._term_counts[name] += 1
+        return (outputs["loss"], outputs) if return_outputs else outputs["loss"]
+
+    def log(self, logs: dict, *args, **kwargs) -> None:
+        if "loss" in logs and self._term_counts:
+            logs.update({f"loss_{n}": round(self._term_sums[n] / c, 4) for n, c in self._term_counts.items()})
+            logs["logit_scale"] = round(_unwrap(self.model).logit_scale.exp().item(), 3)
+            self._term_sums.clear()
+            self._term_counts.clear()
+        super().log(logs, *args, **kwargs)
+
+
+def _unwrap(model):
+    base = getattr(model, "get_base_model", None)
+    model = base() if base else model
+    return getattr(model, "module", model)
+
+
+def apply_lora(model, r: int = 16, alpha: int = 32):
+    """LoRA on the towers' attention and MLP linears; the projections, modality embedding and fusion head
+    train fully, and so does the temperature. Convolutional towers keep their weights frozen."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(
+        r=r, lora_alpha=alpha, lora_dropout=0.0,
+        target_modules=r".*(text_model|vision_model)\..*\.(q_proj|k_proj|v_proj|out_proj|fc1|fc2)$",
+        modules_to_save=[m for m in ("visual_projection", "text_projection", "ir_projection", "modality_embedding",
+                                     "fusion") if getattr(model, m, None) is not None])
+    peft_model = get_peft_model(model, config)
+    peft_model.get_base_model().logit_scale.requires_grad_(True)
+    return peft_model
+
+
+def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trimodal", ir_text: str = "ir_captions",
+               init_from_clip: str | None = None, lora: bool = False, epochs: float | None = None,
+               max_steps: int = -1, batch_size: int | None = None, learning_rate: float | None = None,
+               seed: int = 0, eval_split: str | None = "validation", text_root: str | None = None,
+               max_train_samples: int | None = None, separate_ir_tower: bool = False, loss_type: str = "infonce",
+               augment: bool = True, logging_steps: int = 10, push_to_hub: str | None = None) -> dict:
+    """Train, save (model + processor + card) to `out_dir`, evaluate retrieval on `eval_split`; returns a summary."""
+    from transformers import set_seed
+
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    if preset not in TRAIN_PRESETS:
+        raise ValueError(f"preset must be one of {sorted(TRAIN_PRESETS)}")
+    hp = dict(TRAIN_PRESETS[preset])
+    hp.update({k: v for k, v in {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate}.items()
+               if v is not None})
+    set_seed(seed)
+    train_split = load_fusionrs(data, "train")
+    if max_train_samples:
+        train_split = train_split.select(range(min(max_train_samples, len(train_split))))
+
+    config_kwargs = {"mode": mode, "ir_text": ir_text, "separate_ir_tower": separate_ir_tower, "loss_type": loss_type}
+    if init_from_clip:
+        model, processor = model_and_processor_from_clip(init_from_clip, **config_kwargs)
+    else:
+        tokenizer = train_tokenizer_for(train_split, hp["vocab_size"], PRESETS[preset].get("max_text_length", 64),
+                                        text_root if text_root is not None else default_text_root())
+        model, processor = new_model_and_processor(preset, tokenizer, **config_kwargs)
+    train_model = apply_lora(model) if lora else model
+
+    args = TrainingArguments(
+        output_dir=out_dir, per_device_train_batch_size=hp["batch_size"], num_train_epochs=hp["epochs"],
+        max_steps=max_steps, learning_rate=hp["learning_rate"], weight_decay=0.1, warmup_steps=0.05,
+        lr_scheduler_type="cosine", logging_steps=logging_steps, save_strategy="epoch", save_total_limit=1,
+        eval_strategy="no", report_to="none", seed=seed, remove_unused_columns=False,
+        # equal per-rank batches: the cross-rank feature gather needs them
+        dataloader_drop_last=True, use_cpu=not torch.cuda.is_available(),
+        bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
+    )
+    collator = FusionRSCLIPCollator(processor, mode=mode, ir_text=ir_text, augment=augment, seed=seed)
+    trainer = FusionRSCLIPTrainer(model=train_model, args=args, train_dataset=train_split, data_collator=collator,
+                                  processing_class=processor)
+    start = time.perf_counter()
+    result = trainer.train()
+    train_seconds = time.perf_counter() - start
+    if lora:
+        model = train_model.merge_and_unload()
+    model.save_pretrained(out_dir)
+    processor.save_pretrained(out_dir)
+
+    summary = {"preset": preset, "mode": mode, "ir_text": ir_text, "lora": lora, "init_from_clip": init_from_clip,
+               "data": data, "train_records": len(train_split), "epochs": hp["epochs"], "steps": result.global_step,
+               "batch_size": hp["batch_size"], "learning_rate": hp["learning_rate"],
+               "train_seconds": round(train_seconds, 1), "train_loss": result.training_loss,
+               "loss_history": [h["loss"] for h in trainer.state.log_history if "loss" in h]}
+    if eval_split:
+        metrics = evaluate_clip_retrieval(model, processor, load_fusionrs(data, eval_split))
+        summary["eval_split"] = eval_split
+        summary["metrics"] = metrics
+        Path(out_dir, "retrieval_metrics.json").write_text(json.dumps(metrics, indent=2))
+    Path(out_dir, "training_summary.json").write_text(json.dumps(summary, indent=2))
+    write_model_card(out_dir, summary)
+    if push_to_hub:
+        summary["pushed_to"] = push_model_folder(out_dir, push_to_hub)
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# evaluation
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@torch.inference_mode()
+def encode_for_retrieval(model: FusionRSCLIPModel, processor: FusionRSProcessor, dataset, batch_size: int = 128) -> dict:
+    """Normalised embeddings of every record's RGB, IR and fused view, of all its scene captions (`text`) and
+    IR-aware captions (`ir_text`, when the dataset has them), with the image index of each caption row."""
+    model.eval()
+    device = next(model.parameters()).device
+    out = defaultdict(list)
+    owners = defaultdict(list)
+    for start in range(0, len(dataset), batch_size):
+        rows = dataset[start:start + batch_size]
+        images = processor(rgb_images=rows["rgb"], ir_images=rows["ir"]).to(device)
+        rgb, ir = model._encode_images(images["pixel_values"], images["ir_pixel_values"])
+        out["rgb"].append(torch.nn.functional.normalize(rgb, dim=-1))
+        out["ir"].append(torch.nn.functional.normalize(ir, dim=-1))
+        out["fused"].append(torch.nn.functional.normalize(model.fusion(rgb, ir), dim=-1))
+        for column, key in (("captions", "text"), ("ir_captions", "ir_text")):
+            if column not in rows:
+                continue
+            texts = [c for caps in rows[column] for c in caps]
+            owners[key] += [start + i for i, caps in enumerate(rows[column]) for _ in caps]
+            encoded = processor(text=texts).to(device)
+            out[key].append(model.get_text_features(encoded["input_ids"], encoded["attention_mask"]))
+    embeds = {k: torch.cat(v).float().cpu() for k, v in out.items()}
+    embeds["text_owner"] = torch.tensor(owners["text"])
+    if "ir_text" in owners:
+        embeds["ir_text_owner"] = torch.tensor(owners["ir_text"])
+    return embeds
+
+
+def evaluate_clip_retrieval(model, processor, dataset, batch_size: int = 128) -> dict:
+    from ..metrics.retrieval import retrieval_metrics
+
+    embeds = encode_for_retrieval(model, processor, dataset, batch_size)
+    return retrieval_metrics(embeds, embeds.pop("text_owner"), embeds.pop("ir_text_owner", None))
+
+
+def evaluate_checkpoint(model_name_or_path: str, data: str, split: str = "validation", batch_size: int = 128) -> dict:
+    """Retrieval metrics of a saved FusionRSCLIPModel (folder or Hub id) on a FusionRS dataset split."""
+    from transformers import AutoModel, AutoProcessor
+
+    model = AutoModel.from_pretrained(model_name_or_path)
+    processor = AutoProcessor.from_pretrained(model_name_or_path)
+    if torch.cuda.is_available():
+        model = model.cuda()
+    return evaluate_clip_retrieval(model, processor, load_fusionrs(data, split), batch_size)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# card and Hub
+# ---------------------------------------------------------------------------------------------------------------
+
+CARD_TEMPLATE = Path(__file__).resolve().parents[2] / "model_cards" / "clip.md"
+TABLE_ROWS = (("rgb_to_text", "RGB -> text"), ("text_to_rgb", "text -> RGB"), ("ir_to_text", "IR -> IR-aware text"),
+              ("text_to_ir", "IR-aware text -> IR"), ("rgb_to_ir", "RGB -> IR"), ("ir_to_rgb", "IR -> RGB"),
+              ("fused_to_text", "fused -> text"), ("text_to_fused", "text -> fused"),
+              ("ir_to_scene_text", "IR -> scene text"), ("scene_text_to_ir", "scene text -> IR"))
+
+
+def metrics_table(metrics: dict) -> str:
+    lines = ["| direction | R@1 | R@5 | R@10 |", "|---|---|---|---|"]
+    for key, label in TABLE_ROWS:
+        if key in metrics:
+            m = metrics[key]
+            lines.append(f"| {label} | {m['R@1']:.1f} | {m['R@5']:.1f} | {m['R@10']:.1f} |")
+    for key, label in (("mR", "mR (IR->text, text->IR, RGB->IR, IR->RGB)"), ("rgb_text_mR", "RGB<->text mR"),
+                       ("mR_all", "mR, all eight directions")):
+        if metrics.get(key) is not None:
+            lines.append(f"| **{label}** | | | **{metrics[key]:.1f}** |")
+    return "\n".join(lines)
+
+
+def write_model_card(out_dir: str, summary: dict, template: Path = CARD_TEMPLATE) -> Path:
+    """Fill `model_cards/clip.md` with how the model was trained and what it measured."""
+    from jinja2 import Template
+
+    metrics = summary.get("metrics")
+    card = Template(template.read_text(encoding="utf-8")).render(
+        s=summary, table=metrics_table(metrics) if metrics else "Not evaluated.",
+        config=json.loads(Path(out_dir, "config.json").read_text()))
+    path = Path(out_dir, "README.md")
+    path.write_text(card, encoding="utf-8")
+    return path
+
+
+def push_model_folder(folder: str, repo_id: str, private: bool = False) -> str:
+    """Upload model, processor, code, card and metrics (not Trainer checkpoints) as one commit."""
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    api.create_repo(repo_id, private=private, exist_ok=True)
+    commit = api.upload_folder(repo_id=repo_id, folder_path=folder, ignore_patterns=["checkpoint-*/**", "runs/**"],
+                               commit_message="Upload FusionRSCLIPModel")
+    return getattr(commit, "commit_url", str(commit))
