@@ -28,7 +28,7 @@ from .records import Reject, clean_captions, process_batch, read_source_thumbnai
 from .schema import FUSIONRS_FEATURES, SourceRecord
 from .sources import open_source
 from .splits import assign_splits, group_records, normalise_caption_set, perceptual_hash
-from .translators import DEFAULT_TRANSLATOR, get_translator
+from .translators import DEFAULT_TRANSLATOR, available_translators, get_translator
 
 BUILD_DIR = "_build"
 SPLIT_ORDER = ("train", "validation", "test")
@@ -60,8 +60,13 @@ class BuildConfig:
     card_template: str | None = None
 
     def fingerprint(self) -> str:
-        """What must match for a rerun to reuse finished shards."""
+        """What must match for a rerun to reuse finished shards: the settings and the code version."""
+        from .. import __version__
+
         keys = {k: v for k, v in asdict(self).items() if k not in ("out_dir", "num_proc", "shard_index", "card_template")}
+        keys["fusionrs_hf"] = __version__
+        if self.translator in available_translators():  # name@version, so a new version rebuilds
+            keys["translator"] = get_translator(self.translator).id
         return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -73,6 +78,7 @@ class BuildSummary:
     rejected_by_reason: dict = field(default_factory=dict)
     written_by_split: dict = field(default_factory=dict)
     filter: dict = field(default_factory=dict)
+    caption_fallbacks: dict = field(default_factory=dict)
     splits: dict = field(default_factory=dict)
     translator: str = ""
     captioner: str = ""
@@ -188,7 +194,7 @@ def build_shard(config: BuildConfig, plan: dict, index: int) -> dict:
     batches = [chosen[i:i + config.batch_size] for i in range(0, len(chosen), config.batch_size)]
     init_args = (config.translator, config.captioner, config.seed, config.max_pixels)
     rows_by_split: dict[str, list] = {}
-    rejects, claims = [], ClaimsFilter()
+    rejects, claims, fallbacks = [], ClaimsFilter(), Counter()
     progress = tqdm(total=len(chosen), desc=f"shard {index + 1}/{count}", unit="img")
     if config.num_proc > 1:
         pool = multiprocessing.get_context("fork").Pool(config.num_proc, initializer=_init_worker, initargs=init_args)
@@ -202,6 +208,7 @@ def build_shard(config: BuildConfig, plan: dict, index: int) -> dict:
             rows_by_split.setdefault(row["split"], []).append(row)
         rejects.extend(r.as_dict() for r in result.rejects)
         claims.merge(result.claims)
+        fallbacks.update(result.caption_fallbacks)
         progress.update(len(batch))
     progress.close()
     if pool is not None:
@@ -221,7 +228,7 @@ def build_shard(config: BuildConfig, plan: dict, index: int) -> dict:
         written[split] = len(rows)
     enable_progress_bar()
     result = {"shard": index, "records": len(chosen), "written": written, "rejects": rejects,
-              "filter": claims.report(), "seconds": time.perf_counter() - start,
+              "filter": claims.report(), "caption_fallbacks": dict(fallbacks), "seconds": time.perf_counter() - start,
               "translator": get_translator(config.translator).id, "captioner": _WORKER["captioner"].id}
     _atomic_write(marker, json.dumps(result))
     return result
@@ -243,7 +250,9 @@ def summarise(config: BuildConfig, plan: dict) -> BuildSummary:
     rejects = list(plan["plan_rejects"]) + [r for shard in done for r in shard["rejects"]]
     claims = {"checked": 0, "blocked": 0, "blocked_by_category": Counter(), "top_blocked_terms": Counter()}
     written_by_split: Counter = Counter()
+    fallbacks: Counter = Counter()
     for shard in done:
+        fallbacks.update(shard["caption_fallbacks"])
         written_by_split.update(shard["written"])
         for key in ("checked", "blocked"):
             claims[key] += shard["filter"][key]
@@ -259,6 +268,7 @@ def summarise(config: BuildConfig, plan: dict) -> BuildSummary:
         written_by_split={s: written_by_split[s] for s in SPLIT_ORDER if s in written_by_split},
         filter={**claims, "blocked_by_category": dict(claims["blocked_by_category"]),
                 "top_blocked_terms": dict(claims["top_blocked_terms"].most_common(10))},
+        caption_fallbacks=dict(fallbacks),
         splits=plan["split_report"],
         translator=done[0]["translator"] if done else "",
         captioner=done[0]["captioner"] if done else "",

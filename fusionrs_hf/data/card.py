@@ -68,6 +68,7 @@ def render_dataset_card(config, summary, repo_id: str | None = None) -> DatasetC
         captioner=summary.captioner,
         seed=config.seed,
         filter=summary.filter,
+        caption_fallbacks=summary.caption_fallbacks,
         splits=summary.splits,
         phash_distance=config.phash_distance,
         records_in=summary.records_in,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class BatchResult:
     rows: list[dict] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     claims: ClaimsFilter = field(default_factory=ClaimsFilter)
+    caption_fallbacks: Counter = field(default_factory=Counter)  # language-model answers replaced, by reason
 
 
 def read_source_bytes(record: SourceRecord):
@@ -121,4 +123,8 @@ def process_batch(records: list[tuple[SourceRecord, str, str]], translator, capt
                 "ir_stats": measurements.summary(),
             }
         )
+    fallbacks = getattr(captioner, "fallbacks", None)
+    if fallbacks:
+        result.caption_fallbacks.update(fallbacks)
+        fallbacks.clear()
     return result
