@@ -9,6 +9,7 @@ builds disjoint shards of one dataset that load together once all markers are in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -158,12 +159,13 @@ def shard_name(index: int, count: int) -> str:
     return f"{index:05d}-of-{count:05d}"
 
 
-def _pool(num_proc: int):
+def _pool(num_proc: int, initializer=None, initargs=()):
+    """A fork pool for `num_proc` > 1, else a context holding None (the caller maps in-process)."""
     if num_proc <= 1:
-        import contextlib
-
+        if initializer is not None:
+            initializer(*initargs)
         return contextlib.nullcontext(None)
-    return multiprocessing.get_context("fork").Pool(num_proc)
+    return multiprocessing.get_context("fork").Pool(num_proc, initializer=initializer, initargs=initargs)
 
 
 _WORKER: dict = {}
@@ -194,26 +196,18 @@ def build_shard(config: BuildConfig, plan: dict, index: int) -> dict:
     batches = [chosen[i:i + config.batch_size] for i in range(0, len(chosen), config.batch_size)]
     init_args = (config.translator, config.captioner, config.seed, config.max_pixels)
     rows_by_split: dict[str, list] = {}
-    rejects, claims, fallbacks = [], ClaimsFilter(), Counter()
-    progress = tqdm(total=len(chosen), desc=f"shard {index + 1}/{count}", unit="img")
-    if config.num_proc > 1:
-        pool = multiprocessing.get_context("fork").Pool(config.num_proc, initializer=_init_worker, initargs=init_args)
-        results = pool.imap(_process, batches)
-    else:
-        pool = None
-        _init_worker(*init_args)
-        results = map(_process, batches)
-    for batch, result in zip(batches, results):
-        for row in result.rows:
-            rows_by_split.setdefault(row["split"], []).append(row)
-        rejects.extend(r.as_dict() for r in result.rejects)
-        claims.merge(result.claims)
-        fallbacks.update(result.caption_fallbacks)
-        progress.update(len(batch))
-    progress.close()
-    if pool is not None:
-        pool.close()
-        pool.join()
+    rejects, claims, fallbacks, made_by = [], ClaimsFilter(), Counter(), {}
+    with _pool(config.num_proc, _init_worker, init_args) as pool, \
+            tqdm(total=len(chosen), desc=f"shard {index + 1}/{count}", unit="img") as progress:
+        results = pool.imap(_process, batches) if pool else map(_process, batches)
+        for batch, result in zip(batches, results):
+            for row in result.rows:
+                rows_by_split.setdefault(row["split"], []).append(row)
+            rejects.extend(r.as_dict() for r in result.rejects)
+            claims.merge(result.claims)
+            fallbacks.update(result.caption_fallbacks)
+            made_by = {"translator": result.translator, "captioner": result.captioner}
+            progress.update(len(batch))
     from datasets import Dataset
     from datasets.utils.logging import disable_progress_bar, enable_progress_bar
 
@@ -229,7 +223,7 @@ def build_shard(config: BuildConfig, plan: dict, index: int) -> dict:
     enable_progress_bar()
     result = {"shard": index, "records": len(chosen), "written": written, "rejects": rejects,
               "filter": claims.report(), "caption_fallbacks": dict(fallbacks), "seconds": time.perf_counter() - start,
-              "translator": get_translator(config.translator).id, "captioner": _WORKER["captioner"].id}
+              **made_by}
     _atomic_write(marker, json.dumps(result))
     return result
 
@@ -270,8 +264,8 @@ def summarise(config: BuildConfig, plan: dict) -> BuildSummary:
                 "top_blocked_terms": dict(claims["top_blocked_terms"].most_common(10))},
         caption_fallbacks=dict(fallbacks),
         splits=plan["split_report"],
-        translator=done[0]["translator"] if done else "",
-        captioner=done[0]["captioner"] if done else "",
+        translator=next((shard["translator"] for shard in done if shard.get("translator")), ""),
+        captioner=next((shard["captioner"] for shard in done if shard.get("captioner")), ""),
         seconds=round(seconds, 2),
         images_per_second=round(sum(s["records"] for s in done) / seconds, 2) if seconds else 0.0,
         complete=len(done) == count,

@@ -32,6 +32,8 @@ class BatchResult:
     rejects: list[Reject] = field(default_factory=list)
     claims: ClaimsFilter = field(default_factory=ClaimsFilter)
     caption_fallbacks: Counter = field(default_factory=Counter)  # language-model answers replaced, by reason
+    translator: str = ""  # ids of what made the rows, reported by the worker that made them
+    captioner: str = ""
 
 
 def read_source_bytes(record: SourceRecord):
@@ -41,12 +43,14 @@ def read_source_bytes(record: SourceRecord):
     if record.image is None:
         raise RecordError("missing_image", f"{record.origin}: record has no image")
     raw, image = None, record.image
+    if isinstance(image, dict) and not image.get("bytes") and image.get("path"):
+        image = image["path"]  # a `datasets` image stored by path
     if isinstance(image, (str, Path)):
         if not Path(image).is_file():
             raise RecordError("missing_file", f"image file not found: {image}")
         raw = Path(image).read_bytes()
     elif isinstance(image, dict):
-        raw = image.get("bytes") or (Path(image["path"]).read_bytes() if image.get("path") else None)
+        raw = image.get("bytes")
     elif isinstance(image, (bytes, bytearray)):
         raw = bytes(image)
     return raw, image
@@ -81,7 +85,7 @@ def measure_ir_view(rgb: np.ndarray, ir: np.ndarray, land_cover: LandCover | Non
 
 def process_batch(records: list[tuple[SourceRecord, str, str]], translator, captioner, max_pixels: int) -> BatchResult:
     """`records`: (source record, split, group id). Every record ends as a row or a reject."""
-    result = BatchResult()
+    result = BatchResult(translator=translator.id, captioner=captioner.id)
     decoded = []
     for record, split, group in records:
         try:
