@@ -11,6 +11,8 @@ import sys
 COMMAND_MODULES = [
     "fusionrs_hf.commands.build",
     "fusionrs_hf.commands.clip",
+    "fusionrs_hf.commands.vlm",
+    "fusionrs_hf.commands.translator",
 ]
 
 

@@ -20,3 +20,20 @@ def push_dataset_folder(folder: str | Path, repo_id: str, private: bool = False,
     commit = api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=str(folder),
                                ignore_patterns=DATASET_IGNORE, commit_message="Upload FusionRS dataset")
     return getattr(commit, "commit_url", str(commit))
+
+
+# Trainer checkpoints and logs stay local; the model, processor, code, card and metrics travel
+MODEL_IGNORE = ["checkpoint-*/**", "runs/**", "*.tmp"]
+
+
+def push_model_folder(folder: str | Path, repo_id: str, private: bool = False, token: str | None = None,
+                      commit_message: str = "Upload FusionRS model") -> str:
+    """Create the model repo if needed and upload a trained model folder in one commit."""
+    folder = Path(folder)
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(f"{folder} has no config.json: not a saved model folder")
+    api = HfApi(token=token)
+    api.create_repo(repo_id, private=private, exist_ok=True)
+    commit = api.upload_folder(repo_id=repo_id, folder_path=str(folder), ignore_patterns=MODEL_IGNORE,
+                               commit_message=commit_message)
+    return getattr(commit, "commit_url", str(commit))

@@ -1,8 +1,10 @@
 """FusionRS models, registered with the transformers Auto classes on import."""
 
-from transformers import AutoConfig, AutoModel, AutoProcessor
+from transformers import AutoModelForImageTextToText  # noqa: I001  (FusionRSVLM)
+from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageToImage, AutoProcessor
 
 from .clip import FusionRSCLIPConfig, FusionRSCLIPModel, FusionRSProcessor
+from .translator import FusionRSTranslatorConfig, FusionRSTranslatorImageProcessor, FusionRSTranslatorModel
 
 AutoConfig.register(FusionRSCLIPConfig.model_type, FusionRSCLIPConfig, exist_ok=True)
 AutoModel.register(FusionRSCLIPConfig, FusionRSCLIPModel, exist_ok=True)
@@ -13,4 +15,27 @@ FusionRSCLIPConfig.register_for_auto_class()
 FusionRSCLIPModel.register_for_auto_class("AutoModel")
 FusionRSProcessor.register_for_auto_class("AutoProcessor")
 
-__all__ = ["FusionRSCLIPConfig", "FusionRSCLIPModel", "FusionRSProcessor"]
+AutoConfig.register(FusionRSTranslatorConfig.model_type, FusionRSTranslatorConfig, exist_ok=True)
+AutoModel.register(FusionRSTranslatorConfig, FusionRSTranslatorModel, exist_ok=True)
+AutoModelForImageToImage.register(FusionRSTranslatorConfig, FusionRSTranslatorModel, exist_ok=True)
+AutoImageProcessor.register(FusionRSTranslatorConfig, slow_image_processor_class=FusionRSTranslatorImageProcessor,
+                            exist_ok=True)
+FusionRSTranslatorConfig.register_for_auto_class()
+FusionRSTranslatorModel.register_for_auto_class("AutoModel")
+FusionRSTranslatorImageProcessor.register_for_auto_class("AutoImageProcessor")
+
+__all__ = ["FusionRSCLIPConfig", "FusionRSCLIPModel", "FusionRSProcessor", "FusionRSTranslatorConfig",
+           "FusionRSTranslatorImageProcessor", "FusionRSTranslatorModel"]
+
+# FusionRSVLM (the generative track)
+from .vlm import FusionRSVLMConfig, FusionRSVLMForConditionalGeneration, FusionRSVLMModel, FusionRSVLMProcessor  # noqa: E402
+
+AutoConfig.register(FusionRSVLMConfig.model_type, FusionRSVLMConfig, exist_ok=True)
+AutoModel.register(FusionRSVLMConfig, FusionRSVLMModel, exist_ok=True)
+AutoModelForImageTextToText.register(FusionRSVLMConfig, FusionRSVLMForConditionalGeneration, exist_ok=True)
+AutoProcessor.register(FusionRSVLMConfig, FusionRSVLMProcessor, exist_ok=True)
+FusionRSVLMConfig.register_for_auto_class()
+FusionRSVLMModel.register_for_auto_class("AutoModel")
+FusionRSVLMForConditionalGeneration.register_for_auto_class("AutoModelForImageTextToText")
+FusionRSVLMProcessor.register_for_auto_class("AutoProcessor")
+__all__ += ["FusionRSVLMConfig", "FusionRSVLMModel", "FusionRSVLMForConditionalGeneration", "FusionRSVLMProcessor"]

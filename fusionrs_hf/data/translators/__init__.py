@@ -35,15 +35,16 @@ def get_translator(name_or_path: str | None = None) -> Translator:
     name_or_path = name_or_path or DEFAULT_TRANSLATOR
     if name_or_path in _REGISTRY:
         return _REGISTRY[name_or_path]()
-    if Path(name_or_path).exists() or "/" in name_or_path:
-        # a model folder or Hub id: learned translators register a loader under "model"
-        if "model" not in _REGISTRY:
-            raise ValueError(
-                f"translator {name_or_path!r} looks like a model path, but no learned-translator loader is "
-                f"installed in this version; use one of {available_translators()}"
-            )
-        return _REGISTRY["model"](name_or_path)  # type: ignore[call-arg]
-    raise ValueError(f"unknown translator {name_or_path!r}; choose one of {available_translators()} or a model path")
+    if Path(name_or_path).is_dir() or (name_or_path.count("/") == 1 and not Path(name_or_path).exists()):
+        from .learned import LearnedTranslator  # a model folder or Hub id; imports torch only when asked
+
+        try:
+            return LearnedTranslator(name_or_path)
+        except OSError as err:
+            raise ValueError(f"translator {name_or_path!r} is neither a registered name {available_translators()} "
+                             f"nor a loadable FusionRSTranslator folder or Hub id: {err}") from err
+    raise ValueError(f"unknown translator {name_or_path!r}; choose one of {available_translators()}, "
+                     "a FusionRSTranslator model folder or a Hub id")
 
 
 __all__ = [
