@@ -149,6 +149,10 @@ def test_cli_build_and_errors(tmp_path, ucm_json, capsys):
     bad.write_text("{not json")
     assert main(["build", "--source", str(bad), "--out", str(tmp_path / "bad")]) == 2
     assert f"{bad}: malformed JSON" in capsys.readouterr().err
+    assert main(["build", "--source", str(ucm_json), "--out", str(tmp_path / "t"), "--translator", "nope"]) == 2
+    assert "unknown translator 'nope'" in capsys.readouterr().err
+    assert main(["build", "--source", "no-org/no-dataset", "--out", str(tmp_path / "hub")]) == 2  # offline here
+    assert "no-org/no-dataset: not a local folder or file, and the Hub cannot be reached" in capsys.readouterr().err
 
 
 def test_push_to_hub_uploads_data_and_card(ucm_small_dataset, monkeypatch):

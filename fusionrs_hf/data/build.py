@@ -276,6 +276,7 @@ def summarise(config: BuildConfig, plan: dict) -> BuildSummary:
 
 def build_dataset(config: BuildConfig) -> BuildSummary:
     """Build (or resume) a FusionRS dataset in `config.out_dir`; returns the summary so far."""
+    get_translator(config.translator)  # a bad translator name fails now, not after the plan pass
     plan = make_plan(config)
     count = plan["num_shards"]
     if config.num_shards and config.num_shards != count:

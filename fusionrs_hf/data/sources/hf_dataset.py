@@ -19,6 +19,8 @@ def iter_hf_dataset(spec: str, image_column: str = "image", caption_column: str 
         dataset_dict = datasets.load_dataset(spec)
     except FileNotFoundError as err:
         raise SourceError(f"dataset not found (no such folder, file or Hub id): {spec} ({err})") from err
+    except ConnectionError as err:
+        raise SourceError(f"{spec}: not a local folder or file, and the Hub cannot be reached ({err})") from err
     if isinstance(dataset_dict, datasets.Dataset):
         dataset_dict = datasets.DatasetDict({"train": dataset_dict})
     name = Path(spec).name if Path(spec).exists() else spec.replace("/", "__")
