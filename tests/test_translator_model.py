@@ -129,15 +129,17 @@ def test_training_on_real_pairs_lowers_the_loss(trained_tiny):
     assert f"| model | {metrics['model']['psnr']:.2f} |" in card and "pipeline_tag: image-to-image" in card
 
 
-def test_eval_translator_cli_writes_metrics_and_sheet(trained_tiny, pairs, tmp_path):
+def test_eval_translator_cli_writes_metrics_and_sheets(trained_tiny, pairs, data_root, tmp_path):
     from fusionrs_hf.cli import main
 
-    output, sheet = tmp_path / "metrics.json", tmp_path / "sheet.png"
+    output, sheet, aerial = tmp_path / "metrics.json", tmp_path / "sheet.png", tmp_path / "aerial.png"
+    tiles = [str(data_root / "ucm_captions" / "images" / name) for name in ("1205.jpg", "1650.jpg")]
     assert main(["eval-translator", "--model", trained_tiny.out_dir, "--pairs", str(pairs), "--output", str(output),
-                 "--sheet", str(sheet)]) == 0
+                 "--sheet", str(sheet), "--aerial-images", *tiles, "--aerial-sheet", str(aerial)]) == 0
     metrics = json.loads(output.read_text())
     assert metrics["model"] == trained_tiny.metrics["model"]  # deterministic inference
-    assert Image.open(sheet).size[1] > 160
+    assert Image.open(sheet).size[1] == 16 + 160 * 6  # title strip + six held-out pairs
+    assert Image.open(aerial).size == (3 * 160, 16 + 2 * 160)  # RGB | default | model, per tile
 
 
 def test_builder_uses_the_learned_translator(trained_tiny, ucm_small_json, ucm_json, tmp_path):

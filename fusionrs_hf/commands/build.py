@@ -34,6 +34,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..data.build import BuildConfig, SourceSpec, build_dataset
+    from ..data.card import write_dataset_card
     from ..hub import push_dataset_folder
 
     config = BuildConfig(
@@ -50,6 +51,7 @@ def run(args) -> int:
     print(f"records in {summary.records_in} = written {summary.written} + rejected {summary.rejected} "
           f"({args.out}/rejects.jsonl); {summary.images_per_second} images/s")
     if args.push_to_hub:
+        write_dataset_card(config, summary, repo_id=args.push_to_hub)  # the card's snippets name the repo
         url = push_dataset_folder(args.out, args.push_to_hub)
         print(f"pushed to {url}")
     return 0

@@ -23,6 +23,8 @@ def register(subparsers) -> None:
     evaluate.add_argument("--split", default="validation", choices=["train", "validation", "all"])
     evaluate.add_argument("--output", required=True, help="metrics JSON")
     evaluate.add_argument("--sheet", help="contact sheet PNG: RGB | real IR | each method")
+    evaluate.add_argument("--aerial-images", nargs="+", help="images without real IR (e.g. UCM tiles) to show in ...")
+    evaluate.add_argument("--aerial-sheet", help="... this contact sheet PNG: RGB, default translator, model")
     evaluate.set_defaults(func=run_eval)
 
 
@@ -48,4 +50,9 @@ def run_eval(args) -> int:
         json.dump(metrics, handle, indent=2)
     print(metrics_table(metrics))
     print(f"{metrics['num_pairs']} pairs ({args.split}); written to {args.output}")
+    if args.aerial_images and args.aerial_sheet:
+        from ..training.translator import aerial_sheet
+
+        aerial_sheet(args.model, args.aerial_images).save(args.aerial_sheet)
+        print(f"aerial contact sheet: {args.aerial_sheet}")
     return 0

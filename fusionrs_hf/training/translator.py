@@ -224,6 +224,16 @@ def evaluate_translators(model: str, pairs: str, split: str = "validation", shee
     return metrics
 
 
+def aerial_sheet(model: str, image_paths: list[str | Path]) -> Image.Image:
+    """RGB | default translator | `model` on images without real IR (aerial tiles), to judge transfer by eye."""
+    translators = [get_translator(), get_translator(model)]
+    rows = []
+    for path in image_paths:
+        rgb = np.asarray(Image.open(path).convert("RGB"))
+        rows.append([rgb] + [t.translate([rgb])[0] for t in translators])
+    return contact_sheet(rows, ["RGB", "default", "model"])
+
+
 def contact_sheet(rows: list[list[np.ndarray]], titles: list[str], height: int = 160) -> Image.Image:
     """One row per pair: RGB | real IR | each method, every tile scaled to `height` pixels."""
     from PIL import ImageDraw
