@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -15,6 +15,8 @@ GRID_NAMES = (
 EDGE_THRESHOLD = 20.0  # grey-level step between neighbouring pixels that counts as an outline
 LOW_TEXTURE_STD = 6.0  # standard deviation below which an 8x8 block counts as smooth
 TEXTURE_BLOCK = 8
+SCALAR_STATS = ("mean", "std", "p05", "p95", "edge_density", "low_texture_fraction", "bright_fraction",
+                "dark_fraction")
 MIN_REGION_FRACTION = 0.03  # a land cover covering less than this is not described
 
 
@@ -34,7 +36,7 @@ class IRMeasurements:
 
     def summary(self) -> dict[str, float]:
         """The scalar statistics written to the dataset's `ir_stats` column."""
-        return {k: round(float(v), 4) for k, v in asdict(self).items() if k not in ("grid_means", "regions")}
+        return {name: round(float(getattr(self, name)), 4) for name in SCALAR_STATS}
 
 
 def measure_ir(ir: np.ndarray, masks: dict[str, np.ndarray] | None = None) -> IRMeasurements:

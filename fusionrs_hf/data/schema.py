@@ -7,17 +7,10 @@ from typing import Any
 
 from datasets import Features, Image, List, Value
 
+from .ir_stats import SCALAR_STATS
+
 # Measured IR statistics written with every record: the numbers the IR-aware captions cite.
-IR_STAT_FEATURES = {
-    "mean": Value("float32"),
-    "std": Value("float32"),
-    "p05": Value("float32"),
-    "p95": Value("float32"),
-    "edge_density": Value("float32"),
-    "low_texture_fraction": Value("float32"),
-    "bright_fraction": Value("float32"),
-    "dark_fraction": Value("float32"),
-}
+IR_STAT_FEATURES = {name: Value("float32") for name in SCALAR_STATS}
 
 FUSIONRS_FEATURES = Features(
     {

@@ -3,6 +3,7 @@ the format UCM-Captions, Sydney-Captions and RSICD ship in."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -33,14 +34,20 @@ def class_from_entry(dataset: str, entry: dict) -> str | None:
     return match.group(1).lower() if match else None
 
 
+@functools.lru_cache(maxsize=4)
+def _read_json(path: Path, mtime_ns: int) -> dict:
+    """Parsed once per process and file version: the builder walks a source once per shard."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise SourceError(f"{path}: malformed JSON ({err})") from err
+
+
 def iter_karpathy(json_path: str | Path, image_root: str | Path | None = None) -> Iterator[SourceRecord]:
     json_path = Path(json_path)
     if not json_path.is_file():
         raise SourceError(f"caption file not found: {json_path}")
-    try:
-        data = json.loads(json_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise SourceError(f"{json_path}: malformed JSON ({err})") from err
+    data = _read_json(json_path, json_path.stat().st_mtime_ns)
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise SourceError(f"{json_path}: not a Karpathy caption file (expected a top-level 'images' list)")
     root = Path(image_root) if image_root else json_path.parent / "images"

@@ -24,9 +24,7 @@ class Translator(ABC):
 
         `land_covers` (optional) is `analyse_land_cover` of each image, already computed by the
         caller; translators that model land covers reuse it, the others ignore it."""
-        for index, image in enumerate(images):
-            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-                raise ValueError(f"image {index} of the batch must be HxWx3 uint8, got {image.shape} {image.dtype}")
+        self.check_batch(images)
         outputs: list[np.ndarray | None] = [None] * len(images)
         by_shape: dict[tuple, list[int]] = defaultdict(list)
         for index, image in enumerate(images):
@@ -38,6 +36,12 @@ class Translator(ABC):
             for position, index in enumerate(indices):
                 outputs[index] = translated[position]
         return outputs  # type: ignore[return-value]
+
+    @staticmethod
+    def check_batch(images: Sequence[np.ndarray]) -> None:
+        for index, image in enumerate(images):
+            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+                raise ValueError(f"image {index} of the batch must be HxWx3 uint8, got {image.shape} {image.dtype}")
 
     @abstractmethod
     def translate_stack(self, stack: np.ndarray, land_covers: Sequence | None = None) -> np.ndarray:

@@ -68,12 +68,19 @@ class ThermalHeuristicTranslator(Translator):
         self.gain_percentiles = gain_percentiles
         self.min_gain_span = min_gain_span
 
+    def translate(self, images: Sequence[np.ndarray], land_covers: Sequence[LandCover] | None = None) -> list[np.ndarray]:
+        """Image by image (every term is a whole-array numpy or scipy operation), so images of any
+        sizes mix in a batch and nothing is stacked."""
+        self.check_batch(images)
+        covers = land_covers if land_covers is not None else [analyse_land_cover(image) for image in images]
+        return [self.render(cover, *image.shape[:2]) for image, cover in zip(images, covers)]
+
     def translate_stack(self, stack: np.ndarray, land_covers: Sequence[LandCover] | None = None) -> np.ndarray:
-        _, height, width, _ = stack.shape
-        if land_covers is None:
-            land_covers = [analyse_land_cover(image) for image in stack]
-        factor = land_covers[0].factor
-        masks = {name: np.stack([cover.masks[name] for cover in land_covers]) for name in land_covers[0].masks}
+        return np.stack(self.translate(list(stack), land_covers))
+
+    def render(self, cover: LandCover, height: int, width: int) -> np.ndarray:
+        """One image's land covers (at analysis resolution) -> its HxW uint8 infrared-style view."""
+        masks = cover.masks
         signal = (
             self.absorption_weight * (1.0 - masks["luminance"])
             + self.soil_weight * masks["soil"]
@@ -82,14 +89,11 @@ class ThermalHeuristicTranslator(Translator):
             - self.shadow_weight * masks["shadow"]
         )
         if self.blur_sigma > 0:
-            sigma = self.blur_sigma / factor
-            signal = gaussian_filter(signal, sigma=(0, sigma, sigma))
-        low, high = np.percentile(signal.reshape(len(signal), -1), self.gain_percentiles, axis=1)
+            signal = gaussian_filter(signal, sigma=self.blur_sigma / cover.factor)
+        low, high = np.percentile(signal, self.gain_percentiles)
         # gain cap: a uniform scene (a forest, open water) keeps a narrow range instead of
         # having its noise stretched to full contrast
-        span = np.maximum(high - low, self.min_gain_span)
-        centre = (high + low) / 2.0
-        low = centre - span / 2.0
-        stretched = (signal - low[:, None, None]) / span[:, None, None]
-        stretched = upsample_bilinear(stretched, height, width, factor)
+        span = max(high - low, self.min_gain_span)
+        low = (high + low - span) / 2.0
+        stretched = upsample_bilinear(((signal - low) / span)[None], height, width, cover.factor)[0]
         return np.clip(np.rint(stretched * 255.0), 0, 255).astype(np.uint8)
