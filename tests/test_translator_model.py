@@ -151,3 +151,25 @@ def test_builder_uses_the_learned_translator(trained_tiny, ucm_small_json, ucm_j
     assert summary.written == 5 and summary.translator.startswith(f"learned:{trained_tiny.out_dir}")
     record = datasets.load_dataset(str(tmp_path))["train"][0]
     assert record["ir"].mode == "L" and record["ir"].size == record["rgb"].size
+
+
+def test_adversarial_option_trains_a_patch_discriminator(pairs, tmp_path, monkeypatch):
+    from fusionrs_hf.models import FusionRSTranslatorConfig
+    from fusionrs_hf.training import translator as training
+
+    seen = {}
+    real_trainer = training.FusionRSTranslatorTrainer
+
+    class Recording(real_trainer):
+        def __init__(self, *args, discriminator=None, **kwargs):
+            super().__init__(*args, discriminator=discriminator, **kwargs)
+            seen["before"] = [p.detach().clone() for p in discriminator.parameters()]
+            seen["discriminator"] = discriminator
+
+    monkeypatch.setattr(training, "FusionRSTranslatorTrainer", Recording)
+    result = training.train_translator(str(pairs), str(tmp_path), preset="tiny", max_steps=3, adversarial_weight=0.1)
+    after = list(seen["discriminator"].parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(seen["before"], after))  # the discriminator stepped
+    assert FusionRSTranslatorConfig.from_pretrained(tmp_path).adversarial_weight == 0.1
+    assert all(np.isfinite(result.losses))
+    assert "PatchGAN adversarial" in (tmp_path / "README.md").read_text()
