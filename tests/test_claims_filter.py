@@ -1,3 +1,5 @@
+import json
+
 from fusionrs_hf.data.claims_filter import ClaimsFilter, find_claims
 
 
@@ -31,3 +33,15 @@ def test_filter_counts():
     report = claims.report()
     assert report["checked"] == 3 and report["blocked"] == 2
     assert report["blocked_by_category"] == {"colour": 1, "temperature": 2}
+
+
+def test_check_claims_on_real_rsicd_captions(data_root, capsys):
+    from fusionrs_hf.cli import main
+
+    assert main(["check-claims", str(data_root / "text" / "rsicd_captions.txt"), "--show", "3"]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(out[: out.index("\n}") + 2])
+    assert report["checked"] > 50_000
+    assert 0 < report["blocked"] < 100  # RSICD's human captions rarely make physical claims...
+    assert set(report["blocked_by_category"]) <= {"temperature", "emission", "reflectivity"}  # ...scene mode
+    assert out.count("blocked: ") == 3
