@@ -10,9 +10,12 @@ import sys
 # one module per subcommand (or family of subcommands), each with `register(subparsers)`
 COMMAND_MODULES = [
     "fusionrs_hf.commands.build",
+    "fusionrs_hf.commands.claims",
     "fusionrs_hf.commands.clip",
     "fusionrs_hf.commands.vlm",
     "fusionrs_hf.commands.translator",
+    "fusionrs_hf.commands.space",
+    "fusionrs_hf.commands.quickstart",
 ]
 
 

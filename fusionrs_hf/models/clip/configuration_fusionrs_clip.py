@@ -27,18 +27,21 @@ PRESETS: dict[str, dict] = {
         "vision_config": {"model_type": "resnet", "embedding_size": 16, "hidden_sizes": [16, 32],
                           "depths": [1, 1], "layer_type": "basic"},
         "text_config": {"model_type": "clip_text_model", "hidden_size": 32, "intermediate_size": 64,
-                        "num_hidden_layers": 2, "num_attention_heads": 2, "max_position_embeddings": 64},
+                        "num_hidden_layers": 2, "num_attention_heads": 2, "max_position_embeddings": 96},
         "projection_dim": 32,
         "image_size": 64,
+        "max_text_length": 96,
     },
     # 2 CPU cores, minutes: a small CNN learns these 1.7k images much faster than a ViT from scratch
     "small": {
         "vision_config": {"model_type": "resnet", "embedding_size": 32, "hidden_sizes": [32, 64, 128, 256],
                           "depths": [1, 1, 1, 1], "layer_type": "basic"},
         "text_config": {"model_type": "clip_text_model", "hidden_size": 128, "intermediate_size": 256,
-                        "num_hidden_layers": 2, "num_attention_heads": 4, "max_position_embeddings": 64},
+                        "num_hidden_layers": 2, "num_attention_heads": 4, "max_position_embeddings": 96},
         "projection_dim": 128,
         "image_size": 128,
+        # IR-aware captions run to 60-80 tokens; truncating them cuts the IR description off
+        "max_text_length": 96,
     },
     # GPUs: the paper's ViT-B/32 shapes (start from openai/clip-vit-base-patch32 with --init-from-clip)
     "base": {
@@ -48,6 +51,7 @@ PRESETS: dict[str, dict] = {
                         "num_hidden_layers": 12, "num_attention_heads": 8, "max_position_embeddings": 77},
         "projection_dim": 512,
         "image_size": 224,
+        "max_text_length": 77,
     },
 }
 
@@ -91,7 +95,7 @@ class FusionRSCLIPConfig(PreTrainedConfig):
     logit_bias_init_value: float = -10.0  # SigLIP's start: most pairs are negatives
     initializer_range: float = 0.02
     image_size: int = 64
-    max_text_length: int = 64
+    max_text_length: int = 96
 
     def __post_init__(self, **kwargs):
         # sub-config dicts from `PRESETS` carry `model_type`; AutoConfig resolves them

@@ -342,12 +342,13 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
             image_size=clip.config.vision_config.image_size,
             max_text_length=clip.config.text_config.max_position_embeddings, **config_kwargs)
         model = cls(config)
-        model.text_model.text_model.load_state_dict(clip.text_model.state_dict())
-        model.vision_model.vision_model.load_state_dict(clip.vision_model.state_dict())
+        # CLIPModel's towers are the CLIPTextModel / CLIPVisionModel that AutoModel builds from the sub-configs
+        model.text_model.load_state_dict(clip.text_model.state_dict())
+        model.vision_model.load_state_dict(clip.vision_model.state_dict())
         model.text_projection.load_state_dict(clip.text_projection.state_dict())
         model.visual_projection.load_state_dict(clip.visual_projection.state_dict())
         if model.ir_vision_model is not None:
-            model.ir_vision_model.vision_model.load_state_dict(clip.vision_model.state_dict())
+            model.ir_vision_model.load_state_dict(clip.vision_model.state_dict())
             model.ir_projection.load_state_dict(clip.visual_projection.state_dict())
         with torch.no_grad():
             model.logit_scale.fill_(clip.logit_scale.item())
