@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from transformers import Trainer, TrainingArguments
 
+from ..hub import push_model_folder
 from ..models import FusionRSCLIPConfig, FusionRSCLIPModel, FusionRSProcessor
 from ..models.clip.configuration_fusionrs_clip import LOSS_TERMS, MODE_LOSS_WEIGHTS, PRESETS
 from ..tokenization import caption_text_files, train_caption_tokenizer
@@ -288,7 +289,7 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
     Path(out_dir, "training_summary.json").write_text(json.dumps(summary, indent=2))
     write_model_card(out_dir, summary)
     if push_to_hub:
-        summary["pushed_to"] = push_model_folder(out_dir, push_to_hub)
+        summary["pushed_to"] = push_model_folder(out_dir, push_to_hub, commit_message="Upload FusionRSCLIPModel")
     return summary
 
 
@@ -379,17 +380,6 @@ def write_model_card(out_dir: str, summary: dict, template: Path = CARD_TEMPLATE
     path = Path(out_dir, "README.md")
     path.write_text(card, encoding="utf-8")
     return path
-
-
-def push_model_folder(folder: str, repo_id: str, private: bool = False) -> str:
-    """Upload model, processor, code, card and metrics (not Trainer checkpoints) as one commit."""
-    from huggingface_hub import HfApi
-
-    api = HfApi()
-    api.create_repo(repo_id, private=private, exist_ok=True)
-    commit = api.upload_folder(repo_id=repo_id, folder_path=folder, ignore_patterns=["checkpoint-*/**", "runs/**"],
-                               commit_message="Upload FusionRSCLIPModel")
-    return getattr(commit, "commit_url", str(commit))
 
 
 def ablation_table(run_dirs: list[str | Path]) -> str:
