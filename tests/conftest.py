@@ -69,3 +69,23 @@ def isolated_datasets_cache(tmp_path_factory, monkeypatch):
     import datasets
 
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path_factory.mktemp("hf-datasets-cache"))
+
+
+def run_without_package(script: str, workdir: Path) -> str:
+    """Run `script` in a fresh Python where `fusionrs_hf` cannot be imported (it is installed editable, so
+    the import is blocked outright), offline; returns stdout, failing the test with stderr on error.
+    This is how a user without the package loads a saved folder with `trust_remote_code=True`."""
+    import subprocess
+    import sys
+    import textwrap
+
+    prelude = textwrap.dedent(f"""
+        import sys
+        sys.modules["fusionrs_hf"] = None
+        sys.path = [p for p in sys.path if p.rstrip("/") not in ("", {str(REPO_ROOT)!r})]
+    """)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(workdir / "modules"), "PYTHONPATH": ""}
+    result = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script)], cwd=workdir, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout

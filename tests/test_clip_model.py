@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 from clip_helpers import tiny_config, tiny_inputs, tiny_model
+from conftest import run_without_package
 from transformers import AutoConfig, AutoModel, CLIPConfig, CLIPModel
 
 from fusionrs_hf.models import FusionRSCLIPConfig, FusionRSCLIPModel
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_auto_classes_resolve_our_model():
@@ -106,10 +101,7 @@ def test_trust_remote_code_in_a_process_without_the_package(tmp_path):
     torch.save(inputs, tmp_path / "inputs.pt")
     with torch.no_grad():
         torch.save(model(**inputs).logits_per_rgb_ir, tmp_path / "expected.pt")
-    script = textwrap.dedent(f"""
-        import sys
-        sys.modules["fusionrs_hf"] = None  # any import of the package now fails (it is installed editable)
-        sys.path = [p for p in sys.path if p.rstrip("/") not in ("", {str(REPO)!r})]
+    stdout = run_without_package(f"""
         import torch
         from transformers import AutoModel
         model = AutoModel.from_pretrained({str(tmp_path / "model")!r}, trust_remote_code=True).eval()
@@ -118,12 +110,8 @@ def test_trust_remote_code_in_a_process_without_the_package(tmp_path):
             got = model(**torch.load({str(tmp_path / "inputs.pt")!r})).logits_per_rgb_ir
         torch.testing.assert_close(got, torch.load({str(tmp_path / "expected.pt")!r}))
         print("remote-code-ok")
-    """)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules"), "PYTHONPATH": ""}
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "remote-code-ok" in result.stdout
+    """, tmp_path)
+    assert "remote-code-ok" in stdout
 
 
 def _tiny_clip(tmp_path) -> Path:

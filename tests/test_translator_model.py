@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import datasets
@@ -14,12 +10,11 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from conftest import run_without_package
 from transformers import AutoImageProcessor, AutoModel, AutoModelForImageToImage
 
 from fusionrs_hf.metrics.image_quality import psnr, ssim
 from fusionrs_hf.models import FusionRSTranslatorConfig, FusionRSTranslatorImageProcessor, FusionRSTranslatorModel
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +75,7 @@ def test_registration_and_save_load_both_ways(tmp_path):
             torch.testing.assert_close(loaded(pixel_values=pixels).ir_values, expected)
     assert isinstance(AutoImageProcessor.from_pretrained(tmp_path / "model"), FusionRSTranslatorImageProcessor)
     torch.save({"pixels": pixels, "expected": expected}, tmp_path / "io.pt")
-    script = textwrap.dedent(f"""
-        import sys
-        sys.modules["fusionrs_hf"] = None  # the package is installed editable: make any import of it fail
-        sys.path = [p for p in sys.path if p.rstrip("/") not in ("", {str(REPO)!r})]
+    stdout = run_without_package(f"""
         import torch
         from transformers import AutoImageProcessor, AutoModel
         model = AutoModel.from_pretrained({str(tmp_path / "model")!r}, trust_remote_code=True).eval()
@@ -94,12 +86,8 @@ def test_registration_and_save_load_both_ways(tmp_path):
         with torch.no_grad():
             torch.testing.assert_close(model(pixel_values=io["pixels"]).ir_values, io["expected"])
         print("remote-code-ok")
-    """)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules"), "PYTHONPATH": ""}
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "remote-code-ok" in result.stdout
+    """, tmp_path)
+    assert "remote-code-ok" in stdout
 
 
 def test_metrics_on_constructed_images():

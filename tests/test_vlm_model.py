@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 import torch
 from transformers import AutoConfig, AutoModel, AutoModelForImageTextToText, AutoProcessor
+from conftest import run_without_package
 from vlm_helpers import IR_ID, RGB_ID, tiny_config, tiny_inputs, tiny_model, tiny_processor
 
 from fusionrs_hf.models import FusionRSVLMConfig, FusionRSVLMForConditionalGeneration, FusionRSVLMModel
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_auto_classes_resolve_our_model():
@@ -117,9 +112,7 @@ def test_trust_remote_code_without_the_package(tmp_path):
     inputs = tiny_inputs()
     torch.save(inputs, tmp_path / "inputs.pt")
     expected = model.generate(**inputs, max_new_tokens=4, min_new_tokens=4, do_sample=False, pad_token_id=0)
-    code = textwrap.dedent(f"""
-        import sys
-        sys.modules["fusionrs_hf"] = None  # any import of the package fails
+    stdout = run_without_package(f"""
         import torch
         from transformers import AutoModel, AutoModelForImageTextToText, AutoProcessor
         model = AutoModelForImageTextToText.from_pretrained({str(tmp_path)!r}, trust_remote_code=True).eval()
@@ -129,12 +122,8 @@ def test_trust_remote_code_without_the_package(tmp_path):
         out = model.generate(**inputs, max_new_tokens=4, min_new_tokens=4, do_sample=False, pad_token_id=0)
         print(type(model).__module__.startswith("transformers_modules"), type(processor).__name__,
               type(base).__name__, out.tolist())
-    """)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": ""}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().splitlines()[-1] == f"True FusionRSVLMProcessor FusionRSVLMModel {expected.tolist()}"
+    """, tmp_path)
+    assert stdout.strip().splitlines()[-1] == f"True FusionRSVLMProcessor FusionRSVLMModel {expected.tolist()}"
 
 
 def test_init_from_clip_vision_and_local_causal_lm(tmp_path):
