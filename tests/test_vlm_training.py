@@ -102,13 +102,14 @@ def test_train_and_eval_caption_commands(ucm_small_dataset, tmp_path):
 
 
 def test_push_to_hub_uploads_the_folder_without_checkpoints(tmp_path, monkeypatch):
-    import huggingface_hub
-
-    from fusionrs_hf.training import vlm
+    from fusionrs_hf import hub
 
     calls = []
 
     class FakeApi:
+        def __init__(self, token=None):
+            pass
+
         def create_repo(self, repo_id, **kwargs):
             calls.append(("create_repo", repo_id, kwargs))
 
@@ -116,8 +117,9 @@ def test_push_to_hub_uploads_the_folder_without_checkpoints(tmp_path, monkeypatc
             calls.append(("upload_folder", kwargs))
             return "https://hub.example/commit/1"
 
-    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
-    assert vlm.push_model_folder(str(tmp_path), "me/fusionrs-vlm") == "https://hub.example/commit/1"
+    monkeypatch.setattr(hub, "HfApi", FakeApi)
+    (tmp_path / "config.json").write_text("{}")
+    assert hub.push_model_folder(str(tmp_path), "me/fusionrs-vlm") == "https://hub.example/commit/1"
     (_, repo, create_kwargs), (_, upload) = calls
     assert repo == "me/fusionrs-vlm" and create_kwargs["exist_ok"] is True
     assert upload["repo_id"] == "me/fusionrs-vlm" and upload["folder_path"] == str(tmp_path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from collections import defaultdict
@@ -17,6 +16,7 @@ from ..hub import push_model_folder
 from ..models import FusionRSCLIPConfig, FusionRSCLIPModel, FusionRSProcessor
 from ..models.clip.configuration_fusionrs_clip import LOSS_TERMS, MODE_LOSS_WEIGHTS, PRESETS
 from ..tokenization import caption_text_files, train_caption_tokenizer
+from .common import default_text_root, flip_rotate, make_image_processor
 
 MODES = tuple(MODE_LOSS_WEIGHTS)
 COLUMNS = ["rgb", "ir", "captions", "ir_captions"]
@@ -27,21 +27,6 @@ TRAIN_PRESETS = {
     "small": {"epochs": 20, "batch_size": 64, "learning_rate": 2e-3, "vocab_size": 4096},
     "base": {"epochs": 10, "batch_size": 256, "learning_rate": 1e-4, "vocab_size": 16384},
 }
-
-
-def default_text_root() -> Path:
-    """Extra caption text for the tokenizer: $FUSIONRS_DATA/text, default ../shared/data/text of the repo."""
-    root = os.environ.get("FUSIONRS_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data")
-    return Path(root) / "text"
-
-
-def make_image_processor(image_size: int):
-    """CLIP-style resize + centre crop + normalise (the crop is a no-op on square RS tiles)."""
-    import transformers
-
-    # the PIL backend needs no torchvision; GPU installs with torchvision may use CLIPImageProcessor
-    cls = getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
-    return cls(size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size})
 
 
 def train_tokenizer_for(train_split, vocab_size: int, model_max_length: int, text_root: str | Path | None = None):
@@ -80,13 +65,6 @@ def model_and_processor_from_clip(clip_name_or_path: str, **config_kwargs):
 # ---------------------------------------------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def flip_rotate(pixels: torch.Tensor, k: int, flip: bool) -> torch.Tensor:
-    """One of the 8 symmetries of the square: overhead imagery has no up, so these keep the label.
-    (Random crops are left out on purpose: scale separates UCM classes, and crops hurt.)"""
-    pixels = torch.rot90(pixels, k, dims=(-2, -1))
-    return pixels.flip(-1) if flip else pixels
 
 
 @dataclass

@@ -8,7 +8,6 @@ derived from the captions (scene class, objects named). Loss is on the answer to
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import time
@@ -17,9 +16,11 @@ from pathlib import Path
 
 import torch
 
+from ..hub import push_model_folder
 from ..models import FusionRSVLMConfig, FusionRSVLMForConditionalGeneration, FusionRSVLMProcessor
 from ..models.vlm.processing_fusionrs_vlm import VLM_SPECIAL_TOKENS
 from ..tokenization import caption_text_files, train_caption_tokenizer
+from .common import default_text_root, flip_rotate, make_image_processor
 
 COLUMNS = ["rgb", "ir", "captions", "ir_captions", "class_name"]
 
@@ -138,12 +139,6 @@ def build_instruction_mix(dataset, mix: dict[str, float] | None = None, seed: in
     return datasets.concatenate_datasets(parts).shuffle(seed=seed)
 
 
-def flip_rotate(pixels: torch.Tensor, k: int, flip: bool) -> torch.Tensor:
-    """One of the 8 symmetries of the square (overhead imagery has no up)."""
-    pixels = torch.rot90(pixels, k, dims=(-2, -1))
-    return pixels.flip(-1) if flip else pixels
-
-
 @dataclass
 class FusionRSVLMCollator:
     """Instruction-mix rows -> model inputs with `labels` (-100 on the prompt, image placeholders and padding).
@@ -221,21 +216,6 @@ TRAIN_PRESETS = {
     "small": {"epochs": 1.5, "batch_size": 16, "learning_rate": 1e-3, "vocab_size": 2048},
     "base": {"epochs": 10, "batch_size": 64, "learning_rate": 3e-4, "vocab_size": 16384},
 }
-
-
-def default_text_root() -> Path:
-    """Extra caption text for the tokenizer: $FUSIONRS_DATA/text, default ../shared/data/text of the repo."""
-    root = os.environ.get("FUSIONRS_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data")
-    return Path(root) / "text"
-
-
-def make_image_processor(image_size: int):
-    """Resize + centre crop + CLIP normalisation (the crop is a no-op on square RS tiles); the PIL backend needs
-    no torchvision."""
-    import transformers
-
-    cls = getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
-    return cls(size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size})
 
 
 def add_vlm_tokens(tokenizer):
@@ -410,7 +390,7 @@ def train_vlm(data: str, out_dir: str, preset: str = "small", vision_from: str |
     Path(out_dir, "training_summary.json").write_text(json.dumps(summary, indent=2))
     write_model_card(out_dir, summary)
     if push_to_hub:
-        summary["pushed_to"] = push_model_folder(out_dir, push_to_hub)
+        summary["pushed_to"] = push_model_folder(out_dir, push_to_hub, commit_message="Upload FusionRSVLM")
     return summary
 
 
@@ -578,17 +558,6 @@ def write_model_card(out_dir: str, summary: dict, template: Path = CARD_TEMPLATE
     return path
 
 
-def push_model_folder(folder: str, repo_id: str, private: bool = False) -> str:
-    """Upload model, code, processor, card and metrics (not Trainer checkpoints) as one commit."""
-    from huggingface_hub import HfApi
-
-    api = HfApi()
-    api.create_repo(repo_id, private=private, exist_ok=True)
-    commit = api.upload_folder(repo_id=repo_id, folder_path=folder, ignore_patterns=["checkpoint-*/**", "runs/**"],
-                               commit_message="Upload FusionRSVLM")
-    return getattr(commit, "commit_url", str(commit))
-
-
 __all__ = ["TASKS", "EVAL_TASKS", "DEFAULT_MIX", "TRAIN_PRESETS", "FusionRSVLMCollator", "build_instruction_mix",
            "new_model_and_processor", "train_vlm", "evaluate_captioning", "evaluate_checkpoint", "generate_answers",
-           "write_model_card", "metrics_table", "push_model_folder", "train_vlm_tokenizer"]
+           "write_model_card", "metrics_table", "train_vlm_tokenizer"]
