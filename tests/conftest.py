@@ -89,3 +89,26 @@ def run_without_package(script: str, workdir: Path) -> str:
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
+
+
+@pytest.fixture
+def hub_calls(monkeypatch) -> list:
+    """Replaces `fusionrs_hf.hub.HfApi` with a recorder; returns the list of (method, arguments) it saw.
+    (The round trip over real HTTP against a Hub server is the Hub tests' job.)"""
+    from fusionrs_hf import hub
+
+    calls = []
+
+    class RecordingApi:
+        def __init__(self, token=None):
+            pass
+
+        def create_repo(self, repo_id, **kwargs):
+            calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
+
+        def upload_folder(self, **kwargs):
+            calls.append(("upload_folder", kwargs))
+            return f"https://hub.example/{kwargs['repo_id']}/commit/1"
+
+    monkeypatch.setattr(hub, "HfApi", RecordingApi)
+    return calls

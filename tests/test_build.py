@@ -155,31 +155,15 @@ def test_cli_build_and_errors(tmp_path, ucm_json, capsys):
     assert "no-org/no-dataset: not a local folder or file, and the Hub cannot be reached" in capsys.readouterr().err
 
 
-def test_push_to_hub_uploads_data_and_card(tmp_path, ucm_json, monkeypatch):
-    """`fusionrs build --push-to-hub`: the upload calls are recorded here; the real HTTP round trip against
-    a Hub server belongs to the Hub tests."""
-    from fusionrs_hf import hub
+def test_push_to_hub_uploads_data_and_card(tmp_path, ucm_json, hub_calls):
+    """`fusionrs build --push-to-hub`: the create and upload calls the Hub would receive."""
     from fusionrs_hf.cli import main
 
-    calls = []
-
-    class RecordingApi:
-        def __init__(self, token=None):
-            pass
-
-        def create_repo(self, repo_id, **kwargs):
-            calls.append(("create_repo", repo_id, kwargs))
-
-        def upload_folder(self, **kwargs):
-            calls.append(("upload_folder", kwargs))
-            return "https://hub/datasets/me/fusionrs-ucm/commit/1"
-
-    monkeypatch.setattr(hub, "HfApi", RecordingApi)
     out = tmp_path / "out"
     assert main(["build", "--source", str(ucm_json), "--out", str(out), "--limit", "3", "--push-to-hub",
                  "me/fusionrs-ucm"]) == 0
-    assert calls[0] == ("create_repo", "me/fusionrs-ucm", {"repo_type": "dataset", "private": False, "exist_ok": True})
-    upload = calls[1][1]
+    (_, create), (_, upload) = hub_calls
+    assert create == {"repo_id": "me/fusionrs-ucm", "repo_type": "dataset", "private": False, "exist_ok": True}
     assert Path(upload["folder_path"]) == out and upload["repo_type"] == "dataset"
     assert "_build/**" in upload["ignore_patterns"]
     assert 'load_dataset("me/fusionrs-ucm")' in (out / "README.md").read_text()

@@ -101,26 +101,12 @@ def test_train_and_eval_caption_commands(ucm_small_dataset, tmp_path):
     assert f"{metrics['rgb_caption']['CIDEr']:.1f}" in card and "scene caption from RGB + IR" in card
 
 
-def test_push_to_hub_uploads_the_folder_without_checkpoints(tmp_path, monkeypatch):
+def test_push_to_hub_uploads_the_folder_without_checkpoints(tmp_path, hub_calls):
     from fusionrs_hf import hub
 
-    calls = []
-
-    class FakeApi:
-        def __init__(self, token=None):
-            pass
-
-        def create_repo(self, repo_id, **kwargs):
-            calls.append(("create_repo", repo_id, kwargs))
-
-        def upload_folder(self, **kwargs):
-            calls.append(("upload_folder", kwargs))
-            return "https://hub.example/commit/1"
-
-    monkeypatch.setattr(hub, "HfApi", FakeApi)
     (tmp_path / "config.json").write_text("{}")
-    assert hub.push_model_folder(str(tmp_path), "me/fusionrs-vlm") == "https://hub.example/commit/1"
-    (_, repo, create_kwargs), (_, upload) = calls
-    assert repo == "me/fusionrs-vlm" and create_kwargs["exist_ok"] is True
+    assert hub.push_model_folder(str(tmp_path), "me/fusionrs-vlm") == "https://hub.example/me/fusionrs-vlm/commit/1"
+    (_, create), (_, upload) = hub_calls
+    assert create["repo_id"] == "me/fusionrs-vlm" and create["exist_ok"] is True
     assert upload["repo_id"] == "me/fusionrs-vlm" and upload["folder_path"] == str(tmp_path)
     assert "checkpoint-*/**" in upload["ignore_patterns"]
