@@ -16,7 +16,7 @@ from ..hub import push_model_folder
 from ..models import FusionRSCLIPConfig, FusionRSCLIPModel, FusionRSProcessor
 from ..models.clip.configuration_fusionrs_clip import LOSS_TERMS, MODE_LOSS_WEIGHTS, PRESETS
 from ..tokenization import caption_text_files, train_caption_tokenizer
-from .common import default_text_root, flip_rotate, make_image_processor
+from .common import default_text_root, first_records, flip_rotate, make_image_processor, preset_hyperparameters
 
 MODES = tuple(MODE_LOSS_WEIGHTS)
 COLUMNS = ["rgb", "ir", "captions", "ir_captions"]
@@ -214,15 +214,10 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
-    if preset not in TRAIN_PRESETS:
-        raise ValueError(f"preset must be one of {sorted(TRAIN_PRESETS)}")
-    hp = dict(TRAIN_PRESETS[preset])
-    hp.update({k: v for k, v in {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate}.items()
-               if v is not None})
+    hp = preset_hyperparameters(TRAIN_PRESETS, preset, epochs=epochs, batch_size=batch_size,
+                                learning_rate=learning_rate)
     set_seed(seed)
-    train_split = load_fusionrs(data, "train")
-    if max_train_samples:
-        train_split = train_split.select(range(min(max_train_samples, len(train_split))))
+    train_split = first_records(load_fusionrs(data, "train"), max_train_samples)
 
     config_kwargs = {"mode": mode, "ir_text": ir_text, "separate_ir_tower": separate_ir_tower, "loss_type": loss_type}
     if init_from_clip:

@@ -28,3 +28,15 @@ def flip_rotate(pixels: torch.Tensor, k: int, flip: bool) -> torch.Tensor:
     (Random crops are left out on purpose: scale separates UCM classes, and crops hurt.)"""
     pixels = torch.rot90(pixels, k, dims=(-2, -1))
     return pixels.flip(-1) if flip else pixels
+
+
+def preset_hyperparameters(presets: dict, preset: str, **overrides) -> dict:
+    """A trainer preset's settings with the given overrides (those that are not None) applied."""
+    if preset not in presets:
+        raise ValueError(f"preset must be one of {sorted(presets)}")
+    return {**presets[preset], **{key: value for key, value in overrides.items() if value is not None}}
+
+
+def first_records(split, limit: int | None):
+    """The first `limit` records of a split (all of them when `limit` is falsy)."""
+    return split.select(range(min(limit, len(split)))) if limit else split

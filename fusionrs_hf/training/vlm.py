@@ -20,7 +20,7 @@ from ..hub import push_model_folder
 from ..models import FusionRSVLMConfig, FusionRSVLMForConditionalGeneration, FusionRSVLMProcessor
 from ..models.vlm.processing_fusionrs_vlm import VLM_SPECIAL_TOKENS
 from ..tokenization import caption_text_files, train_caption_tokenizer
-from .common import default_text_root, flip_rotate, make_image_processor
+from .common import default_text_root, first_records, flip_rotate, make_image_processor, preset_hyperparameters
 
 COLUMNS = ["rgb", "ir", "captions", "ir_captions", "class_name"]
 
@@ -337,15 +337,10 @@ def train_vlm(data: str, out_dir: str, preset: str = "small", vision_from: str |
     from transformers import set_seed
     from trl import SFTConfig, SFTTrainer
 
-    if preset not in TRAIN_PRESETS:
-        raise ValueError(f"preset must be one of {sorted(TRAIN_PRESETS)}")
-    hp = dict(TRAIN_PRESETS[preset])
-    hp.update({k: v for k, v in {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate}.items()
-               if v is not None})
+    hp = preset_hyperparameters(TRAIN_PRESETS, preset, epochs=epochs, batch_size=batch_size,
+                                learning_rate=learning_rate)
     set_seed(seed)
-    train_split = load_fusionrs(data, "train")
-    if max_train_samples:
-        train_split = train_split.select(range(min(max_train_samples, len(train_split))))
+    train_split = first_records(load_fusionrs(data, "train"), max_train_samples)
     tokenizer = None if language_from else train_vlm_tokenizer(
         train_split, hp["vocab_size"], text_root if text_root is not None else default_text_root())
     model, processor = new_model_and_processor(preset, tokenizer, vision_from=vision_from, language_from=language_from)
