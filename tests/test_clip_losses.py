@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from clip_helpers import tiny_inputs, tiny_model
 
-from fusionrs_hf.models.clip.modeling_fusionrs_clip import infonce_loss, siglip_loss
+from fusionrs_hf.models.clip.modeling_fusionrs_clip import infonce_loss, same_text_positives, siglip_loss, text_keys
 
 
 def _unit(n, d, seed):
@@ -107,3 +107,79 @@ def test_no_loss_without_a_pair_raises():
     inputs = tiny_inputs()
     with pytest.raises(ValueError, match="no loss term"):
         tiny_model(mode="rgb_only")(pixel_values=inputs["pixel_values"], return_loss=True)
+
+
+# ----- identical captions are not negatives (dedupe_text_negatives) --------------------------------------------------
+
+
+def _deduped_by_hand(a, b, scale, groups):
+    """Symmetric InfoNCE in which row i's softmax leaves out the other members of its caption group."""
+    n, total = a.shape[0], 0.0
+    for i in range(n):
+        kept = [j for j in range(n) if j == i or groups[j] != groups[i]]
+        for x, y in ((a, b), (b, a)):
+            logits = {j: scale * float(x[i] @ y[j]) for j in kept}
+            total += -logits[i] + math.log(sum(math.exp(v) for v in logits.values()))
+    return total / (2 * n)
+
+
+def _ids(rows):
+    """Padded token ids and mask of captions given as lists of token ids (pad 0)."""
+    width = max(map(len, rows))
+    ids = torch.tensor([r + [0] * (width - len(r)) for r in rows])
+    return ids, (ids != 0).long()
+
+
+def test_identical_captions_are_not_negatives_of_each_other():
+    # rows 0 and 2 share a caption, rows 1 and 4 too; row 3 is alone. Row 4's caption carries extra padding
+    ids, mask = _ids([[2, 5, 6, 3], [2, 7, 3], [2, 5, 6, 3], [2, 8, 9, 3], [2, 7, 3, 0, 0]])
+    positives = same_text_positives(text_keys(ids, mask), text_keys(ids, mask))
+    groups = [0, 1, 0, 2, 1]
+    assert positives.tolist() == [[gi == gj for gj in groups] for gi in groups]
+    a, b = _unit(5, 8, 6), _unit(5, 8, 7)
+    got = infonce_loss(a, b, a, b, torch.tensor(7.0), positives=positives)
+    assert got.item() == pytest.approx(_deduped_by_hand(a, b, 7.0, groups), rel=1e-5)
+    assert got.item() != pytest.approx(_infonce_by_hand(a, b, 7.0), rel=1e-3)
+
+
+def test_distinct_captions_give_plain_infonce_and_siglip():
+    ids, mask = _ids([[2, 5, 3], [2, 6, 3], [2, 5, 6, 3], [2, 6, 5, 3]])
+    positives = same_text_positives(text_keys(ids, mask), text_keys(ids, mask))
+    assert torch.equal(positives, torch.eye(4, dtype=torch.bool))
+    a, b, scale = _unit(4, 8, 8), _unit(4, 8, 9), torch.tensor(6.0)
+    torch.testing.assert_close(infonce_loss(a, b, a, b, scale, positives=positives), infonce_loss(a, b, a, b, scale))
+    bias = torch.tensor(-2.0)
+    torch.testing.assert_close(siglip_loss(a, b, a, b, scale, bias, positives=positives),
+                               siglip_loss(a, b, a, b, scale, bias))
+
+
+def test_siglip_labels_identical_captions_positive():
+    ids, mask = _ids([[2, 5, 3], [2, 6, 3], [2, 5, 3]])
+    positives = same_text_positives(text_keys(ids, mask), text_keys(ids, mask))
+    a, b, scale, bias = _unit(3, 8, 10), _unit(3, 8, 11), 10.0, -3.0
+    expected = 0.0
+    for i in range(3):
+        for j in range(3):
+            z = 1.0 if positives[i, j] else -1.0
+            expected += math.log1p(math.exp(-z * (scale * float(a[i] @ b[j]) + bias))) / 3
+    got = siglip_loss(a, b, a, b, torch.tensor(scale), torch.tensor(bias), positives=positives)
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_model_dedupes_text_terms_only_when_configured():
+    inputs = tiny_inputs(batch=6, seed=1)
+    inputs["input_ids"][3] = inputs["input_ids"][0]  # two records with one scene caption
+    inputs["attention_mask"][3] = inputs["attention_mask"][0]
+    plain = tiny_model(mode="trimodal_fused").eval()(**inputs, return_loss=True)
+    deduped = tiny_model(mode="trimodal_fused", dedupe_text_negatives=True).eval()(**inputs, return_loss=True)
+    scale = tiny_model(mode="trimodal_fused").temperature_scale()
+    positives = torch.eye(6, dtype=torch.bool)
+    positives[0, 3] = positives[3, 0] = True
+    rgb, text, fused = deduped.rgb_embeds, deduped.text_embeds, deduped.fused_embeds
+    torch.testing.assert_close(deduped.loss_rgb_text, infonce_loss(rgb, text, rgb, text, scale, positives=positives))
+    torch.testing.assert_close(deduped.loss_fused_text,
+                               infonce_loss(fused, text, fused, text, scale, positives=positives))
+    # the IR-aware captions are all distinct and the RGB<->IR term has no text: both as without the option
+    torch.testing.assert_close(deduped.loss_ir_text, plain.loss_ir_text)
+    torch.testing.assert_close(deduped.loss_rgb_ir, plain.loss_rgb_ir)
+    assert not torch.allclose(deduped.loss_rgb_text, plain.loss_rgb_text)

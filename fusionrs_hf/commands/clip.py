@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -18,6 +19,12 @@ def register(subparsers) -> None:
     train.add_argument("--lora", action="store_true", help="train LoRA adapters on the towers (merged on save)")
     train.add_argument("--separate-ir-tower", action="store_true")
     train.add_argument("--loss", default="infonce", choices=["infonce", "siglip"])
+    train.add_argument("--dedupe-text-negatives", action=argparse.BooleanOptionalAction, default=None,
+                       help="records with identical captions are positives, not negatives (default: the preset's)")
+    train.add_argument("--loss-weights", type=_loss_weights, metavar="TERM=W,...",
+                       help="override the mode's loss weights, e.g. rgb_text=2,rgb_ir=1")
+    train.add_argument("--vision-hidden-sizes", type=_int_list, metavar="N,N,...",
+                       help="ResNet stage widths of a from-scratch model (one block per stage)")
     train.add_argument("--epochs", type=float)
     train.add_argument("--max-steps", type=int, default=-1)
     train.add_argument("--batch-size", type=int)
@@ -39,6 +46,20 @@ def register(subparsers) -> None:
     evaluate.set_defaults(func=run_eval)
 
 
+def _loss_weights(text: str) -> dict[str, float]:
+    weights = {}
+    for item in filter(None, text.split(",")):
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise argparse.ArgumentTypeError(f"expected TERM=WEIGHT, got {item!r}")
+        weights[name.strip()] = float(value)
+    return weights
+
+
+def _int_list(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
 def run_train(args) -> int:
     from ..training.clip import metrics_table, train_clip
 
@@ -48,7 +69,8 @@ def run_train(args) -> int:
         batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
         eval_split=args.eval_split or None, text_root=args.text_root, max_train_samples=args.max_train_samples,
         separate_ir_tower=args.separate_ir_tower, loss_type=args.loss, augment=not args.no_augment,
-        push_to_hub=args.push_to_hub)
+        push_to_hub=args.push_to_hub, dedupe_text_negatives=args.dedupe_text_negatives,
+        loss_weights=args.loss_weights, vision_hidden_sizes=args.vision_hidden_sizes)
     print(f"trained {summary['steps']} steps in {summary['train_seconds']} s; saved to {args.out}")
     if "metrics" in summary:
         print(metrics_table(summary["metrics"]))

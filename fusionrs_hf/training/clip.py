@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from transformers import Trainer, TrainingArguments
 
-from ..hub import push_model_folder
+from ..hub import push_model_folder, retrieval_eval_results, write_eval_results
 from ..models import FusionRSCLIPConfig, FusionRSCLIPModel, FusionRSProcessor
 from ..models.clip.configuration_fusionrs_clip import LOSS_TERMS, MODE_LOSS_WEIGHTS, PRESETS
 from ..tokenization import caption_text_files, train_caption_tokenizer
@@ -208,18 +208,28 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                max_steps: int = -1, batch_size: int | None = None, learning_rate: float | None = None,
                seed: int = 0, eval_split: str | None = "validation", text_root: str | None = None,
                max_train_samples: int | None = None, separate_ir_tower: bool = False, loss_type: str = "infonce",
-               augment: bool = True, logging_steps: int = 10, push_to_hub: str | None = None) -> dict:
+               augment: bool = True, logging_steps: int = 10, push_to_hub: str | None = None,
+               dedupe_text_negatives: bool | None = None, loss_weights: dict | None = None,
+               vision_hidden_sizes: list[int] | None = None) -> dict:
     """Train, save (model + processor + card) to `out_dir`, evaluate retrieval on `eval_split`; returns a summary."""
     from transformers import set_seed
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     hp = preset_hyperparameters(TRAIN_PRESETS, preset, epochs=epochs, batch_size=batch_size,
-                                learning_rate=learning_rate)
+                                learning_rate=learning_rate, dedupe_text_negatives=dedupe_text_negatives)
     set_seed(seed)
     train_split = first_records(load_fusionrs(data, "train"), max_train_samples)
 
-    config_kwargs = {"mode": mode, "ir_text": ir_text, "separate_ir_tower": separate_ir_tower, "loss_type": loss_type}
+    config_kwargs = {"mode": mode, "ir_text": ir_text, "separate_ir_tower": separate_ir_tower, "loss_type": loss_type,
+                     "dedupe_text_negatives": hp.get("dedupe_text_negatives", False)}
+    if loss_weights:
+        config_kwargs["loss_weights"] = dict(loss_weights)
+    if vision_hidden_sizes:
+        if init_from_clip:
+            raise ValueError("vision_hidden_sizes applies to from-scratch ResNet towers, not --init-from-clip")
+        config_kwargs["vision_config"] = {"hidden_sizes": list(vision_hidden_sizes),
+                                          "depths": [1] * len(vision_hidden_sizes)}
     if init_from_clip:
         model, processor = model_and_processor_from_clip(init_from_clip, **config_kwargs)
     else:
@@ -251,7 +261,9 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
 
     summary = {"preset": preset, "mode": mode, "ir_text": ir_text, "lora": lora, "init_from_clip": init_from_clip,
                "data": data, "train_records": len(train_split), "epochs": hp["epochs"], "steps": result.global_step,
-               "batch_size": hp["batch_size"], "learning_rate": hp["learning_rate"],
+               "batch_size": hp["batch_size"], "learning_rate": hp["learning_rate"], "seed": seed,
+               "loss_weights": model.config.loss_weights,
+               "dedupe_text_negatives": model.config.dedupe_text_negatives,
                "train_seconds": round(train_seconds, 1), "train_loss": result.training_loss,
                "loss_history": [h["loss"] for h in trainer.state.log_history if "loss" in h]}
     if eval_split:
@@ -352,6 +364,9 @@ def write_model_card(out_dir: str, summary: dict, template: Path = CARD_TEMPLATE
         config=json.loads(Path(out_dir, "config.json").read_text()))
     path = Path(out_dir, "README.md")
     path.write_text(card, encoding="utf-8")
+    if metrics:  # the measured numbers also go into the metadata, as the Hub's evaluation results
+        write_eval_results(path, f"FusionRS-CLIP ({summary['mode']}, {summary['preset']} preset)",
+                           retrieval_eval_results(metrics, summary["data"], summary.get("eval_split")))
     return path
 
 

@@ -60,27 +60,76 @@ def gather_with_grad(features: torch.Tensor) -> torch.Tensor:
     return _GatherWithGrad.apply(features)
 
 
-def contrastive_loss(logits: torch.Tensor, offset: int = 0) -> torch.Tensor:
-    """Cross-entropy of local rows against global columns: row i's positive is column offset + i."""
-    labels = torch.arange(logits.shape[0], device=logits.device) + offset
+def contrastive_loss(logits: torch.Tensor, offset: int = 0, positives: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy of local rows against global columns: row i's positive is column offset + i. A boolean
+    `positives` mask (local rows x global columns) marks further columns that are not negatives of row i:
+    they are left out of its softmax.
+
+    (Why not a multi-positive target instead: when the extra positives are identical captions, their
+    embeddings are identical, and a uniform target over them has exactly plain InfoNCE's loss and
+    gradients. Leaving them out of the softmax is what stops pushing an image away from its own text.)"""
+    rows = torch.arange(logits.shape[0], device=logits.device)
+    labels = rows + offset
+    if positives is not None:
+        others = positives.clone()
+        others[rows, labels] = False
+        logits = logits.masked_fill(others, float("-inf"))
     return F.cross_entropy(logits, labels)
 
 
-def infonce_loss(a, b, a_all, b_all, logit_scale, offset: int = 0) -> torch.Tensor:
+def infonce_loss(a, b, a_all, b_all, logit_scale, offset: int = 0, positives: torch.Tensor | None = None) -> torch.Tensor:
     """Symmetric InfoNCE (CLIP) of normalised local embeddings a, b against the gathered a_all, b_all.
-    The mean of this over ranks equals the loss of one process on the combined batch."""
-    return (contrastive_loss(logit_scale * a @ b_all.t(), offset)
-            + contrastive_loss(logit_scale * b @ a_all.t(), offset)) / 2
+    `positives` (local rows x global columns; row i and column j pair up in both directions) takes pairs
+    other than the diagonal out of the negatives. The mean of this over ranks equals the loss of one
+    process on the combined batch."""
+    return (contrastive_loss(logit_scale * a @ b_all.t(), offset, positives)
+            + contrastive_loss(logit_scale * b @ a_all.t(), offset, positives)) / 2
 
 
-def siglip_loss(a, b, a_all, b_all, logit_scale, logit_bias, offset: int = 0) -> torch.Tensor:
-    """SigLIP pairwise sigmoid loss; each (i, j) pair is counted once, on the rank that holds row i."""
+def siglip_loss(a, b, a_all, b_all, logit_scale, logit_bias, offset: int = 0,
+                positives: torch.Tensor | None = None) -> torch.Tensor:
+    """SigLIP pairwise sigmoid loss; each (i, j) pair is counted once, on the rank that holds row i.
+    `positives` (local rows x global columns) marks extra positive pairs, as in `infonce_loss`."""
     del a_all  # the sigmoid loss is symmetric in its pairs: local rows x global columns cover them all
     logits = logit_scale * a @ b_all.t() + logit_bias
-    labels = -torch.ones_like(logits)
-    rows = torch.arange(logits.shape[0], device=logits.device)
-    labels[rows, rows + offset] = 1.0
+    if positives is None:
+        labels = -torch.ones_like(logits)
+        rows = torch.arange(logits.shape[0], device=logits.device)
+        labels[rows, rows + offset] = 1.0
+    else:
+        labels = positives.to(logits.dtype) * 2 - 1
     return -F.logsigmoid(labels * logits).sum() / logits.shape[0]
+
+
+def text_keys(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(batch, length) token ids with padding set to -1: two rows are equal exactly when the captions are."""
+    if attention_mask is None:
+        return input_ids
+    return input_ids.masked_fill(attention_mask == 0, -1)
+
+
+def gather_keys(keys: torch.Tensor) -> torch.Tensor:
+    """Text keys of all ranks in rank order (no gradient); each rank pads its own to the longest with -1."""
+    if distributed_world()[1] == 1:
+        return keys
+    length = torch.tensor([keys.shape[1]], device=keys.device)
+    dist.all_reduce(length, op=dist.ReduceOp.MAX)
+    keys = F.pad(keys, (0, int(length.item()) - keys.shape[1]), value=-1).contiguous()
+    parts = [torch.empty_like(keys) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, keys)
+    return torch.cat(parts)
+
+
+def same_text_positives(keys: torch.Tensor, keys_all: torch.Tensor, offset: int = 0) -> torch.Tensor:
+    """(local, global) mask of pairs whose captions are identical token for token; the diagonal (each record
+    with its own caption) is always set. Keys of unequal lengths are compared with -1 padding."""
+    width = max(keys.shape[1], keys_all.shape[1])
+    keys = F.pad(keys, (0, width - keys.shape[1]), value=-1)
+    keys_all = F.pad(keys_all, (0, width - keys_all.shape[1]), value=-1)
+    positives = (keys[:, None, :] == keys_all[None, :, :]).all(dim=-1)
+    rows = torch.arange(keys.shape[0], device=keys.device)
+    positives[rows, rows + offset] = True
+    return positives
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -289,7 +338,12 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
                 out[f"logits_per_{second}_{first}"] = logits.t()
 
         if return_loss:
-            losses = dict(zip(LOSS_TERMS, self.compute_losses(pairs)))
+            keys = None
+            if self.config.dedupe_text_negatives:
+                scene = None if input_ids is None else text_keys(input_ids, attention_mask)
+                ir_keys = scene if ir_input_ids is None else text_keys(ir_input_ids, ir_attention_mask)
+                keys = {"rgb_text": scene, "fused_text": scene, "ir_text": ir_keys}
+            losses = dict(zip(LOSS_TERMS, self.compute_losses(pairs, keys)))
             terms = [(weights[n], term) for n, term in losses.items() if term is not None]
             if not terms:
                 raise ValueError(f"no loss term has both inputs for mode {self.config.mode!r}")
@@ -300,10 +354,14 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
                     out[f"loss_{name}"] = term
         return out
 
-    def compute_losses(self, pairs: dict) -> tuple:
-        """Each loss term (None where its inputs are absent), with negatives gathered across ranks."""
+    def compute_losses(self, pairs: dict, keys: dict | None = None) -> tuple:
+        """Each loss term (None where its inputs are absent), with negatives gathered across ranks.
+        `keys` maps a text term to the `text_keys` of its captions: records whose captions are identical
+        are then not negatives of each other in that term (UCM-style caption sets repeat captions across
+        images, and no model can tell identical texts apart)."""
         rank, world = distributed_world() if self.config.gather_across_ranks else (0, 1)
         cache: dict[int, torch.Tensor] = {}
+        key_cache: dict[int, torch.Tensor] = {}
 
         def gathered(t):  # the text embeddings serve two terms: gather them once
             if world == 1:
@@ -320,10 +378,16 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
                 losses.append(None)
                 continue
             offset = rank * a.shape[0]
+            positives = None
+            if keys is not None and keys.get(name) is not None:
+                k = keys[name]
+                if id(k) not in key_cache:
+                    key_cache[id(k)] = same_text_positives(k, gather_keys(k) if world > 1 else k, offset)
+                positives = key_cache[id(k)]
             if self.config.loss_type == "siglip":
-                losses.append(siglip_loss(a, b, gathered(a), gathered(b), scale, self.logit_bias, offset))
+                losses.append(siglip_loss(a, b, gathered(a), gathered(b), scale, self.logit_bias, offset, positives))
             else:
-                losses.append(infonce_loss(a, b, gathered(a), gathered(b), scale, offset))
+                losses.append(infonce_loss(a, b, gathered(a), gathered(b), scale, offset, positives))
         return tuple(losses)
 
     # ----- init from a transformers CLIPModel ----------------------------------------------------------------
@@ -356,4 +420,4 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
 
 
 __all__ = ["FusionRSCLIPModel", "FusionRSCLIPPreTrainedModel", "FusionRSCLIPOutput", "infonce_loss", "siglip_loss",
-           "contrastive_loss", "gather_with_grad"]
+           "contrastive_loss", "gather_with_grad", "text_keys", "same_text_positives"]
