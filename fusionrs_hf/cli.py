@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "fusionrs_hf.commands.translator",
     "fusionrs_hf.commands.space",
     "fusionrs_hf.commands.quickstart",
+    "fusionrs_hf.commands.push",
 ]
 
 

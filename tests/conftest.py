@@ -112,3 +112,23 @@ def hub_calls(monkeypatch) -> list:
 
     monkeypatch.setattr(hub, "HfApi", RecordingApi)
     return calls
+
+
+@pytest.fixture(scope="module")
+def hub_server(tmp_path_factory):
+    """A Hub-protocol server (tests/hub_server.py) on a free 127.0.0.1 port for this test module; clients reach
+    it through `hub_env(hub_server, home)`. Its `unimplemented` list records every request it had no route for."""
+    from hub_server import HubServer
+
+    with HubServer(tmp_path_factory.mktemp("hub-server")) as server:
+        yield server
+
+
+def hub_env(server, home: Path) -> dict:
+    """Environment for a client process talking to `server` instead of huggingface.co: online (the suite
+    runs with HF_HUB_OFFLINE=1), no Xet (uploads take the LFS batch API), a dummy token, no telemetry pings,
+    and caches of its own under `home` so nothing is served from an earlier download."""
+    return {**os.environ, "HF_ENDPOINT": server.url, "HF_HUB_OFFLINE": "0", "HF_HUB_DISABLE_XET": "1",
+            "HF_TOKEN": "hf_test_token", "HF_HOME": str(home / "hf-home"),
+            "HF_DATASETS_CACHE": str(home / "datasets-cache"), "HF_MODULES_CACHE": str(home / "modules"),
+            "HF_HUB_DISABLE_TELEMETRY": "1", "TRANSFORMERS_OFFLINE": "0", "OMP_NUM_THREADS": "1"}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from ..hub import push_model_folder
+from ..hub import captioning_eval_results, push_model_folder, write_eval_results
 from ..models import FusionRSVLMConfig, FusionRSVLMForConditionalGeneration, FusionRSVLMProcessor
 from ..models.vlm.processing_fusionrs_vlm import VLM_SPECIAL_TOKENS
 from ..tokenization import caption_text_files, train_caption_tokenizer
@@ -550,6 +550,9 @@ def write_model_card(out_dir: str, summary: dict, template: Path = CARD_TEMPLATE
         modality=modality_table(metrics) if metrics else "Not evaluated.")
     path = Path(out_dir, "README.md")
     path.write_text(card, encoding="utf-8")
+    if metrics:  # the measured numbers also go into the metadata, as the Hub's evaluation results
+        write_eval_results(path, f"FusionRS-VLM ({summary['preset']} preset)",
+                           captioning_eval_results(metrics, summary["data"], summary.get("eval_split")))
     return path
 
 
