@@ -42,8 +42,9 @@ def push_model_folder(folder: str | Path, repo_id: str, private: bool = False, t
     if not (folder / "config.json").is_file():
         raise FileNotFoundError(f"{folder} has no config.json: not a saved model folder")
     if not card_eval_results(folder):
-        warnings.warn(f"{folder}/README.md carries no evaluation results (model-index): the Hub page will show "
-                      "no metrics. Evaluate before pushing (e.g. keep --eval-split) to add them.", stacklevel=2)
+        what = "carries no evaluation results (model-index)" if (folder / "README.md").is_file() else "is missing"
+        warnings.warn(f"{folder}/README.md {what}: the Hub page will show no metrics. The trainers write the card "
+                      "with the measured metrics when they evaluate (keep --eval-split).", stacklevel=2)
     api = HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True)
     commit = api.upload_folder(repo_id=repo_id, folder_path=str(folder), ignore_patterns=MODEL_IGNORE,
