@@ -183,3 +183,17 @@ def test_model_dedupes_text_terms_only_when_configured():
     torch.testing.assert_close(deduped.loss_ir_text, plain.loss_ir_text)
     torch.testing.assert_close(deduped.loss_rgb_ir, plain.loss_rgb_ir)
     assert not torch.allclose(deduped.loss_rgb_text, plain.loss_rgb_text)
+
+
+def test_separate_rgb_ir_temperature():
+    model = tiny_model(mode="trimodal", separate_rgb_ir_temperature=True)
+    assert model.rgb_ir_logit_scale is not None and tiny_model(mode="trimodal").rgb_ir_logit_scale is None
+    with torch.no_grad():
+        model.rgb_ir_logit_scale.fill_(math.log(30.0))
+    out = model.eval()(**tiny_inputs(), return_loss=True)
+    rgb, ir, text = out.rgb_embeds, out.ir_embeds, out.text_embeds
+    torch.testing.assert_close(out.loss_rgb_ir, infonce_loss(rgb, ir, rgb, ir, torch.tensor(30.0)))
+    torch.testing.assert_close(out.logits_per_rgb_ir, 30.0 * rgb @ ir.t())
+    torch.testing.assert_close(out.loss_rgb_text, infonce_loss(rgb, text, rgb, text, model.temperature_scale()))
+    out.loss_rgb_ir.backward()
+    assert model.rgb_ir_logit_scale.grad is not None and model.logit_scale.grad is None

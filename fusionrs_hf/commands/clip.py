@@ -21,6 +21,8 @@ def register(subparsers) -> None:
     train.add_argument("--loss", default="infonce", choices=["infonce", "siglip"])
     train.add_argument("--dedupe-text-negatives", action=argparse.BooleanOptionalAction, default=None,
                        help="records with identical captions are positives, not negatives (default: the preset's)")
+    train.add_argument("--separate-rgb-ir-temperature", action=argparse.BooleanOptionalAction, default=None,
+                       help="the RGB<->IR term learns its own temperature (default: the preset's)")
     train.add_argument("--loss-weights", type=_loss_weights, metavar="TERM=W,...",
                        help="override the mode's loss weights, e.g. rgb_text=2,rgb_ir=1")
     train.add_argument("--vision-hidden-sizes", type=_int_list, metavar="N,N,...",
@@ -70,6 +72,7 @@ def run_train(args) -> int:
         eval_split=args.eval_split or None, text_root=args.text_root, max_train_samples=args.max_train_samples,
         separate_ir_tower=args.separate_ir_tower, loss_type=args.loss, augment=not args.no_augment,
         push_to_hub=args.push_to_hub, dedupe_text_negatives=args.dedupe_text_negatives,
+        separate_rgb_ir_temperature=args.separate_rgb_ir_temperature,
         loss_weights=args.loss_weights, vision_hidden_sizes=args.vision_hidden_sizes)
     print(f"trained {summary['steps']} steps in {summary['train_seconds']} s; saved to {args.out}")
     if "metrics" in summary:

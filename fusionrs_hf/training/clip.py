@@ -176,7 +176,10 @@ class FusionRSCLIPTrainer(Trainer):
     def log(self, logs: dict, *args, **kwargs) -> None:
         if "loss" in logs and self._term_counts:
             logs.update({f"loss_{n}": round(self._term_sums[n] / c, 4) for n, c in self._term_counts.items()})
-            logs["logit_scale"] = round(_unwrap(self.model).logit_scale.exp().item(), 3)
+            model = _unwrap(self.model)
+            logs["logit_scale"] = round(model.logit_scale.exp().item(), 3)
+            if model.rgb_ir_logit_scale is not None:
+                logs["rgb_ir_logit_scale"] = round(model.rgb_ir_logit_scale.exp().item(), 3)
             self._term_sums.clear()
             self._term_counts.clear()
         super().log(logs, *args, **kwargs)
@@ -200,6 +203,8 @@ def apply_lora(model, r: int = 16, alpha: int = 32):
                                      "fusion") if getattr(model, m, None) is not None])
     peft_model = get_peft_model(model, config)
     peft_model.get_base_model().logit_scale.requires_grad_(True)
+    if peft_model.get_base_model().rgb_ir_logit_scale is not None:
+        peft_model.get_base_model().rgb_ir_logit_scale.requires_grad_(True)
     return peft_model
 
 
@@ -209,7 +214,8 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                seed: int = 0, eval_split: str | None = "validation", text_root: str | None = None,
                max_train_samples: int | None = None, separate_ir_tower: bool = False, loss_type: str = "infonce",
                augment: bool = True, logging_steps: int = 10, push_to_hub: str | None = None,
-               dedupe_text_negatives: bool | None = None, loss_weights: dict | None = None,
+               dedupe_text_negatives: bool | None = None, separate_rgb_ir_temperature: bool | None = None,
+               loss_weights: dict | None = None,
                vision_hidden_sizes: list[int] | None = None) -> dict:
     """Train, save (model + processor + card) to `out_dir`, evaluate retrieval on `eval_split`; returns a summary."""
     from transformers import set_seed
@@ -217,12 +223,17 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     hp = preset_hyperparameters(TRAIN_PRESETS, preset, epochs=epochs, batch_size=batch_size,
-                                learning_rate=learning_rate, dedupe_text_negatives=dedupe_text_negatives)
+                                learning_rate=learning_rate, dedupe_text_negatives=dedupe_text_negatives,
+                                separate_rgb_ir_temperature=separate_rgb_ir_temperature)
     set_seed(seed)
     train_split = first_records(load_fusionrs(data, "train"), max_train_samples)
 
     config_kwargs = {"mode": mode, "ir_text": ir_text, "separate_ir_tower": separate_ir_tower, "loss_type": loss_type,
-                     "dedupe_text_negatives": hp.get("dedupe_text_negatives", False)}
+                     "dedupe_text_negatives": hp.get("dedupe_text_negatives", False),
+                     "separate_rgb_ir_temperature": hp.get("separate_rgb_ir_temperature", False)}
+    if loss_weights is None and hp.get("loss_weights"):
+        # a preset's weights re-weight the terms the mode trains; they never switch a term on
+        loss_weights = {k: v for k, v in hp["loss_weights"].items() if MODE_LOSS_WEIGHTS[mode][k] > 0}
     if loss_weights:
         config_kwargs["loss_weights"] = dict(loss_weights)
     if vision_hidden_sizes:
@@ -264,6 +275,7 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                "batch_size": hp["batch_size"], "learning_rate": hp["learning_rate"], "seed": seed,
                "loss_weights": model.config.loss_weights,
                "dedupe_text_negatives": model.config.dedupe_text_negatives,
+               "separate_rgb_ir_temperature": model.config.separate_rgb_ir_temperature,
                "train_seconds": round(train_seconds, 1), "train_loss": result.training_loss,
                "loss_history": [h["loss"] for h in trainer.state.log_history if "loss" in h]}
     if eval_split:

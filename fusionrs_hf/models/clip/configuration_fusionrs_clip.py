@@ -72,6 +72,7 @@ class FusionRSCLIPConfig(PreTrainedConfig):
         separate_ir_tower: a second vision tower for IR instead of one shared tower + modality embedding.
         dedupe_text_negatives: in the text terms, records whose captions are identical (token for token) are
             not negatives of each other: InfoNCE leaves them out of the softmax, SigLIP labels them positive.
+        separate_rgb_ir_temperature: the RGB<->IR term learns its own logit scale (the text terms share one).
         gather_across_ranks: gather features (with gradients) across torch.distributed ranks for global negatives.
         image_size / max_text_length: what the processor produces for this model.
     """
@@ -93,6 +94,7 @@ class FusionRSCLIPConfig(PreTrainedConfig):
     ir_text: Literal["ir_captions", "captions"] = "ir_captions"
     separate_ir_tower: bool = False
     dedupe_text_negatives: bool = False
+    separate_rgb_ir_temperature: bool = False
     gather_across_ranks: bool = True
     logit_scale_init_value: float = 2.6592  # log(1/0.07), as CLIP
     logit_bias_init_value: float = -10.0  # SigLIP's start: most pairs are negatives

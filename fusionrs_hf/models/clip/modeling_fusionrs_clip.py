@@ -202,6 +202,8 @@ class FusionRSCLIPPreTrainedModel(PreTrainedModel):
         std = self.config.initializer_range
         if isinstance(module, FusionRSCLIPModel):
             nn.init.constant_(module.logit_scale, self.config.logit_scale_init_value)
+            if module.rgb_ir_logit_scale is not None:
+                nn.init.constant_(module.rgb_ir_logit_scale, self.config.logit_scale_init_value)
             if module.logit_bias is not None:
                 nn.init.constant_(module.logit_bias, self.config.logit_bias_init_value)
             if module.modality_embedding is not None:
@@ -237,6 +239,9 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
             self.modality_embedding = nn.Embedding(2, vision_dim)
         self.fusion = FusionRSFusionHead(config.projection_dim)
         self.logit_scale = nn.Parameter(torch.tensor(config.logit_scale_init_value))
+        # RGB<->IR is instance matching with no repeated texts: it may want a sharper softmax than the text terms
+        self.rgb_ir_logit_scale = (nn.Parameter(torch.tensor(config.logit_scale_init_value))
+                                   if config.separate_rgb_ir_temperature else None)
         self.logit_bias = nn.Parameter(torch.tensor(config.logit_bias_init_value)) if config.loss_type == "siglip" else None
         self.post_init()
 
@@ -284,9 +289,14 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
         rgb, ir = self._encode_images(pixel_values, ir_pixel_values)
         return F.normalize(self.fusion(rgb, ir), dim=-1)
 
-    def temperature_scale(self) -> torch.Tensor:
+    def temperature_scale(self, term: str | None = None) -> torch.Tensor:
+        """The learned logit scale (1 / temperature) of a loss term; one shared by all terms unless
+        `config.separate_rgb_ir_temperature` gives `rgb_ir` its own."""
+        log_scale = self.logit_scale
+        if term == "rgb_ir" and self.rgb_ir_logit_scale is not None:
+            log_scale = self.rgb_ir_logit_scale
         # CLIP caps the learned scale at 100 so the logits cannot run away
-        return self.logit_scale.clamp(max=math.log(100.0)).exp()
+        return log_scale.clamp(max=math.log(100.0)).exp()
 
     # ----- forward --------------------------------------------------------------------------------------------
 
@@ -326,14 +336,13 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
                                          for t in (text, ir_text, rgb, ir, fused))
         if ir_text is None:
             ir_text = text
-        scale = self.temperature_scale()
         pairs = {"rgb_text": (rgb, text), "ir_text": (ir, ir_text), "rgb_ir": (rgb, ir), "fused_text": (fused, text)}
         out = FusionRSCLIPOutput(text_embeds=text, ir_text_embeds=ir_text, rgb_embeds=rgb, ir_embeds=ir,
                                  fused_embeds=fused)
         for name, (a, b) in pairs.items():
             if a is not None and b is not None:
                 first, second = name.split("_")
-                logits = scale * a @ b.t()
+                logits = self.temperature_scale(name) * a @ b.t()
                 out[f"logits_per_{first}_{second}"] = logits
                 out[f"logits_per_{second}_{first}"] = logits.t()
 
@@ -370,9 +379,9 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
                 cache[id(t)] = gather_with_grad(t)
             return cache[id(t)]
 
-        scale = self.temperature_scale()
         losses = []
         for name in LOSS_TERMS:
+            scale = self.temperature_scale(name)
             a, b = pairs[name]
             if a is None or b is None or self.config.loss_weights[name] <= 0:
                 losses.append(None)
