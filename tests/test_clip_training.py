@@ -17,7 +17,8 @@ from fusionrs_hf.training.clip import FusionRSCLIPCollator, flip_rotate, train_c
 def tiny_run(ucm_small_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("clip-tiny")
     summary = train_clip(str(ucm_small_dataset), str(out), preset="tiny", mode="trimodal_fused", max_steps=12,
-                         batch_size=16, learning_rate=3e-3, logging_steps=1, eval_split=None)
+                         batch_size=16, learning_rate=3e-3, logging_steps=1, eval_split=None,
+                         dedupe_text_negatives=True, separate_rgb_ir_temperature=True)
     return out, summary
 
 
@@ -32,6 +33,8 @@ def test_run_saves_model_processor_and_card(tiny_run):
     out, summary = tiny_run
     model = AutoModel.from_pretrained(out)
     assert model.config.mode == "trimodal_fused" and model.config.text_config.vocab_size == 1024
+    assert model.config.dedupe_text_negatives and model.config.separate_rgb_ir_temperature
+    assert model.rgb_ir_logit_scale is not None
     assert (out / "tokenizer.json").is_file() and (out / "processor_config.json").is_file()
     card = (out / "README.md").read_text()
     assert "trimodal_fused" in card and "12 steps" in card
@@ -105,3 +108,15 @@ def test_processed_views_collate_like_raw_records(tiny_run, ucm_small_dataset):
     for key in ("pixel_values", "ir_pixel_values"):
         torch.testing.assert_close(fast[key], raw[key], atol=2e-3, rtol=0)  # float16 storage
     assert torch.equal(fast["input_ids"], raw["input_ids"])
+
+
+def test_preset_loss_weights_reweight_only_the_modes_terms():
+    from fusionrs_hf.commands.clip import _loss_weights
+    from fusionrs_hf.training.clip import preset_loss_weights
+
+    hp = {"loss_weights": {"rgb_text": 2.0, "rgb_ir": 2.0}}
+    assert preset_loss_weights(hp, "rgb_only") == {"rgb_text": 2.0}
+    assert preset_loss_weights(hp, "dual_text") == {"rgb_text": 2.0}
+    assert preset_loss_weights(hp, "trimodal") == {"rgb_text": 2.0, "rgb_ir": 2.0}
+    assert preset_loss_weights({}, "trimodal") == {}
+    assert _loss_weights("rgb_text=2, rgb_ir=1.5") == {"rgb_text": 2.0, "rgb_ir": 1.5}

@@ -29,6 +29,12 @@ TRAIN_PRESETS = {
 }
 
 
+def preset_loss_weights(hp: dict, mode: str) -> dict:
+    """A trainer preset's loss weights restricted to the terms `mode` trains: they re-weight those terms and
+    never switch one on (rgb_only stays RGB<->text only)."""
+    return {k: float(v) for k, v in (hp.get("loss_weights") or {}).items() if MODE_LOSS_WEIGHTS[mode][k] > 0}
+
+
 def train_tokenizer_for(train_split, vocab_size: int, model_max_length: int, text_root: str | Path | None = None):
     """BPE on the extra caption text plus the training split's scene and IR-aware captions."""
     texts = caption_text_files(text_root) if text_root and Path(text_root).is_dir() else []
@@ -231,9 +237,8 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
     config_kwargs = {"mode": mode, "ir_text": ir_text, "separate_ir_tower": separate_ir_tower, "loss_type": loss_type,
                      "dedupe_text_negatives": hp.get("dedupe_text_negatives", False),
                      "separate_rgb_ir_temperature": hp.get("separate_rgb_ir_temperature", False)}
-    if loss_weights is None and hp.get("loss_weights"):
-        # a preset's weights re-weight the terms the mode trains; they never switch a term on
-        loss_weights = {k: v for k, v in hp["loss_weights"].items() if MODE_LOSS_WEIGHTS[mode][k] > 0}
+    if loss_weights is None:
+        loss_weights = preset_loss_weights(hp, mode)
     if loss_weights:
         config_kwargs["loss_weights"] = dict(loss_weights)
     if vision_hidden_sizes:
