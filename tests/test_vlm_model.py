@@ -129,17 +129,11 @@ def test_trust_remote_code_without_the_package(tmp_path):
 def test_init_from_clip_vision_and_local_causal_lm(tmp_path):
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from fusionrs_hf.models import FusionRSCLIPConfig, FusionRSCLIPModel, FusionRSProcessor
-    from fusionrs_hf.training.vlm import make_image_processor, new_model_and_processor
+    from fusionrs_hf.training.vlm import new_model_and_processor
 
-    from vlm_helpers import vlm_tokenizer
+    from vlm_helpers import save_tiny_clip, vlm_tokenizer
 
-    # a tiny "trained" CLIP saved locally
-    torch.manual_seed(1)
-    clip = FusionRSCLIPModel(FusionRSCLIPConfig.from_preset("tiny", image_size=32, text_config={"vocab_size": 600}))
-    torch.nn.init.normal_(clip.modality_embedding.weight)
-    FusionRSProcessor(image_processor=make_image_processor(32), tokenizer=vlm_tokenizer()).save_pretrained(tmp_path / "clip")
-    clip.save_pretrained(tmp_path / "clip")
+    clip = save_tiny_clip(tmp_path / "clip")
     # a tiny causal LM with its own tokenizer saved locally (stands in for any Hub checkpoint)
     lm_tokenizer = vlm_tokenizer().__class__.from_pretrained(_save_plain_tokenizer(tmp_path / "lm"))
     lm = LlamaForCausalLM(LlamaConfig(vocab_size=len(lm_tokenizer), hidden_size=32, intermediate_size=64,

@@ -76,6 +76,22 @@ def test_sft_trainer_loss_decreases(ucm_small_dataset, tmp_path, lora):
     assert (tmp_path / "README.md").is_file() and json.loads((tmp_path / "training_summary.json").read_text())["lora"] is lora
 
 
+@pytest.mark.parametrize("freeze", [True, False])
+def test_vision_from_clip_is_frozen_by_default(ucm_small_dataset, tmp_path, freeze):
+    from vlm_helpers import save_tiny_clip
+
+    clip = save_tiny_clip(tmp_path / "clip")
+    summary = train_vlm(str(ucm_small_dataset), str(tmp_path / "vlm"), preset="tiny", vision_from=str(tmp_path / "clip"),
+                        freeze_vision=None if freeze else False, max_steps=3, batch_size=8, learning_rate=1e-2,
+                        eval_split=None, save_checkpoints=False, text_root="")
+    assert summary["freeze_vision"] is freeze
+    tower = AutoModelForImageTextToText.from_pretrained(tmp_path / "vlm").model.vision_tower.state_dict()
+    # weights and BatchNorm running statistics alike: a frozen tower stays the CLIP's, a trained one moves
+    unchanged = [torch.equal(tower[name], value) for name, value in clip.vision_model.state_dict().items()]
+    assert all(unchanged) if freeze else not all(unchanged)
+    assert any("running_mean" in name for name in tower)
+
+
 def test_train_and_eval_caption_commands(ucm_small_dataset, tmp_path):
     from fusionrs_hf.cli import main
     from fusionrs_hf.training.vlm import write_model_card

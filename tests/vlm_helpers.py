@@ -60,3 +60,17 @@ def tiny_processor(num_image_tokens: int = 4):
     from fusionrs_hf.training.vlm import make_image_processor, make_processor
 
     return make_processor(vlm_tokenizer(), make_image_processor(32), num_image_tokens)
+
+
+def save_tiny_clip(folder, seed: int = 1):
+    """A tiny "trained" FusionRSCLIP (32 px ResNet, the VLM tiny tower's shape) with its processor, saved to
+    `folder` as `--vision-from` expects; returns the model."""
+    from fusionrs_hf.models import FusionRSCLIPConfig, FusionRSCLIPModel, FusionRSProcessor
+    from fusionrs_hf.training.common import make_image_processor
+
+    torch.manual_seed(seed)
+    clip = FusionRSCLIPModel(FusionRSCLIPConfig.from_preset("tiny", image_size=32, text_config={"vocab_size": 600}))
+    torch.nn.init.normal_(clip.modality_embedding.weight)
+    FusionRSProcessor(image_processor=make_image_processor(32), tokenizer=vlm_tokenizer()).save_pretrained(folder)
+    clip.save_pretrained(folder)
+    return clip

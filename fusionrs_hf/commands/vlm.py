@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -17,6 +18,8 @@ def register(subparsers) -> None:
     train.add_argument("--preset", default="small", choices=["tiny", "small", "base"])
     train.add_argument("--vision-from", metavar="CLIP_DIR", help="start the vision tower from a FusionRSCLIPModel")
     train.add_argument("--language-from", metavar="LM", help="start the language model from a causal-LM folder or Hub id")
+    train.add_argument("--freeze-vision", action=argparse.BooleanOptionalAction, default=None,
+                       help="keep the vision tower as loaded (default: frozen with --vision-from, trained otherwise)")
     train.add_argument("--lora", action="store_true", help="LoRA on the language model (merged on save)")
     train.add_argument("--epochs", type=float)
     train.add_argument("--max-steps", type=int, default=-1)
@@ -39,7 +42,7 @@ def register(subparsers) -> None:
     evaluate.add_argument("--split", default="validation")
     evaluate.add_argument("--output", help="write the metrics JSON here")
     evaluate.add_argument("--batch-size", type=int, default=64)
-    evaluate.add_argument("--num-beams", type=int, default=1)
+    evaluate.add_argument("--num-beams", type=int, default=3, help="1: greedy")
     evaluate.add_argument("--no-repeat-ngram-size", type=int, default=0,
                           help="forbid repeating any n-gram of this size (greedy decoding of small models loops)")
     evaluate.add_argument("--max-samples", type=int)
@@ -54,8 +57,8 @@ def run_train(args) -> int:
 
     summary = train_vlm(
         args.data, args.out, preset=args.preset, vision_from=args.vision_from, language_from=args.language_from,
-        lora=args.lora, epochs=args.epochs, max_steps=args.max_steps, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, seed=args.seed, mix=args.mix, max_train_samples=args.max_train_samples,
+        lora=args.lora, freeze_vision=args.freeze_vision, epochs=args.epochs, max_steps=args.max_steps,
+        batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed, mix=args.mix, max_train_samples=args.max_train_samples,
         text_root=args.text_root, augment=not args.no_augment, eval_split=args.eval_split or None,
         save_checkpoints=not args.no_checkpoints, push_to_hub=args.push_to_hub)
     print(f"trained {summary['steps']} steps in {summary['train_seconds']} s; saved to {args.out}")
