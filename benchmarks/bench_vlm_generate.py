@@ -53,8 +53,9 @@ def images(args, n, size):
 
 @torch.inference_mode()
 def timed_generate(model, inputs, new_tokens, use_cache, repeats=1):
-    kwargs = dict(max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False, use_cache=use_cache,
-                  pad_token_id=0)
+    # greedy: tokens/s of one decoding path (saved models default to 3 beams)
+    kwargs = dict(max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False, num_beams=1,
+                  use_cache=use_cache, pad_token_id=0)
     model.generate(**inputs, **dict(kwargs, max_new_tokens=2, min_new_tokens=2))  # warm-up
     start = time.perf_counter()
     for _ in range(repeats):
