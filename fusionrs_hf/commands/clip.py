@@ -24,7 +24,8 @@ def register(subparsers) -> None:
     train.add_argument("--separate-rgb-ir-temperature", action=argparse.BooleanOptionalAction, default=None,
                        help="the RGB<->IR term learns its own temperature (default: the preset's)")
     train.add_argument("--loss-weights", type=_loss_weights, metavar="TERM=W,...",
-                       help="override the mode's loss weights, e.g. rgb_text=2,rgb_ir=1")
+                       help="override the mode's loss weights, e.g. rgb_text=2,rgb_ir=1 (replaces the preset's weights)")
+    train.add_argument("--image-size", type=int, help="input resolution of a from-scratch model (default: the preset's)")
     train.add_argument("--vision-hidden-sizes", type=_int_list, metavar="N,N,...",
                        help="ResNet stage widths of a from-scratch model (one block per stage)")
     train.add_argument("--epochs", type=float)
@@ -73,7 +74,7 @@ def run_train(args) -> int:
         separate_ir_tower=args.separate_ir_tower, loss_type=args.loss, augment=not args.no_augment,
         push_to_hub=args.push_to_hub, dedupe_text_negatives=args.dedupe_text_negatives,
         separate_rgb_ir_temperature=args.separate_rgb_ir_temperature,
-        loss_weights=args.loss_weights, vision_hidden_sizes=args.vision_hidden_sizes)
+        loss_weights=args.loss_weights, image_size=args.image_size, vision_hidden_sizes=args.vision_hidden_sizes)
     print(f"trained {summary['steps']} steps in {summary['train_seconds']} s; saved to {args.out}")
     if "metrics" in summary:
         print(metrics_table(summary["metrics"]))
