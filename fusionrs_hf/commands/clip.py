@@ -20,12 +20,15 @@ def register(subparsers) -> None:
     train.add_argument("--separate-ir-tower", action="store_true")
     train.add_argument("--loss", default="infonce", choices=["infonce", "siglip"])
     train.add_argument("--dedupe-text-negatives", action=argparse.BooleanOptionalAction, default=None,
-                       help="records with identical captions are positives, not negatives (default: the preset's)")
+                       help="records with identical captions are left out of each other's negatives "
+                            "(default: the preset's)")
     train.add_argument("--separate-rgb-ir-temperature", action=argparse.BooleanOptionalAction, default=None,
                        help="the RGB<->IR term learns its own temperature (default: the preset's)")
     train.add_argument("--loss-weights", type=_loss_weights, metavar="TERM=W,...",
-                       help="override the mode's loss weights, e.g. rgb_text=2,rgb_ir=1 (replaces the preset's weights)")
-    train.add_argument("--image-size", type=int, help="input resolution of a from-scratch model (default: the preset's)")
+                       help="override the mode's loss weights, e.g. rgb_text=2,rgb_ir=1 "
+                            "(replaces the preset's weights)")
+    train.add_argument("--image-size", type=int,
+                       help="input resolution of a from-scratch model (default: the preset's)")
     train.add_argument("--vision-hidden-sizes", type=_int_list, metavar="N,N,...",
                        help="ResNet stage widths of a from-scratch model (one block per stage)")
     train.add_argument("--epochs", type=float)

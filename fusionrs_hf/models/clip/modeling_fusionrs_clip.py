@@ -77,7 +77,8 @@ def contrastive_loss(logits: torch.Tensor, offset: int = 0, positives: torch.Ten
     return F.cross_entropy(logits, labels)
 
 
-def infonce_loss(a, b, a_all, b_all, logit_scale, offset: int = 0, positives: torch.Tensor | None = None) -> torch.Tensor:
+def infonce_loss(a, b, a_all, b_all, logit_scale, offset: int = 0,
+                 positives: torch.Tensor | None = None) -> torch.Tensor:
     """Symmetric InfoNCE (CLIP) of normalised local embeddings a, b against the gathered a_all, b_all.
     `positives` (local rows x global columns; row i and column j pair up in both directions) takes pairs
     other than the diagonal out of the negatives. The mean of this over ranks equals the loss of one
