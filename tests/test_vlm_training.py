@@ -63,6 +63,23 @@ def test_collator_labels_only_the_answer(train_split):
         assert (labels[i, start + len(answer):] == -100).all() and (ids[i, start + len(answer):] == tokenizer.pad_token_id).all()
 
 
+def test_generation_never_writes_image_placeholders(train_split):
+    tokenizer = train_vlm_tokenizer(train_split, 512)
+    torch.manual_seed(0)
+    model, processor = new_model_and_processor("tiny", tokenizer)
+    placeholders = [model.config.rgb_token_id, model.config.ir_token_id]
+    assert model.generation_config.num_beams == 3 and model.generation_config.suppress_tokens == placeholders
+    # a random model puts weight on every token; without the suppression it writes placeholders and raises
+    model.lm_head.weight.data[placeholders] += 1.0
+    row = train_split[0]
+    prompt = processor.apply_chat_template([{"role": "user", "content": [
+        {"type": "image", "view": "rgb"}, {"type": "image", "view": "ir"}, {"type": "text", "text": "Describe."}]}],
+        add_generation_prompt=True, tokenize=False)
+    inputs = processor(text=[prompt], rgb_images=[row["rgb"]], ir_images=[row["ir"]])
+    output = model.eval().generate(**inputs, max_new_tokens=12, min_new_tokens=12)
+    assert not any(t in output[0, inputs["input_ids"].shape[1]:].tolist() for t in placeholders)
+
+
 @pytest.mark.parametrize("lora", [False, True])
 def test_sft_trainer_loss_decreases(ucm_small_dataset, tmp_path, lora):
     summary = train_vlm(str(ucm_small_dataset), str(tmp_path), preset="tiny", lora=lora, max_steps=12,

@@ -249,7 +249,8 @@ NUM_BEAMS = 3
 
 
 def set_generation_defaults(model, tokenizer) -> None:
-    """Beam search that stops at eos and pads with the pad token; saved as generation_config.json."""
+    """Beam search that stops at eos, pads with the pad token and never writes an image placeholder; saved as
+    generation_config.json."""
     generation = model.generation_config
     generation.eos_token_id = tokenizer.eos_token_id
     generation.pad_token_id = tokenizer.pad_token_id
@@ -257,6 +258,8 @@ def set_generation_defaults(model, tokenizer) -> None:
     generation.max_new_tokens = 64
     generation.do_sample = False
     generation.num_beams = NUM_BEAMS
+    # a generated image placeholder would have no image to fill it (the model raises): never emit one
+    generation.suppress_tokens = [model.config.rgb_token_id, model.config.ir_token_id]
 
 
 def new_model_and_processor(preset: str, tokenizer, vision_from: str | None = None, language_from: str | None = None,
