@@ -58,7 +58,8 @@ def run_train(args) -> int:
     summary = train_vlm(
         args.data, args.out, preset=args.preset, vision_from=args.vision_from, language_from=args.language_from,
         lora=args.lora, freeze_vision=args.freeze_vision, epochs=args.epochs, max_steps=args.max_steps,
-        batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed, mix=args.mix, max_train_samples=args.max_train_samples,
+        batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed, mix=args.mix,
+        max_train_samples=args.max_train_samples,
         text_root=args.text_root, augment=not args.no_augment, eval_split=args.eval_split or None,
         save_checkpoints=not args.no_checkpoints, push_to_hub=args.push_to_hub)
     print(f"trained {summary['steps']} steps in {summary['train_seconds']} s; saved to {args.out}")
