@@ -18,7 +18,7 @@ def tiny_run(ucm_small_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("clip-tiny")
     summary = train_clip(str(ucm_small_dataset), str(out), preset="tiny", mode="trimodal_fused", max_steps=12,
                          batch_size=16, learning_rate=3e-3, logging_steps=1, eval_split=None,
-                         dedupe_text_negatives=True, separate_rgb_ir_temperature=True)
+                         dedupe_text_negatives=True, separate_rgb_ir_temperature=True, class_loss_weight=0.5)
     return out, summary
 
 
@@ -38,6 +38,7 @@ def test_run_saves_model_processor_and_card(tiny_run):
     assert (out / "tokenizer.json").is_file() and (out / "processor_config.json").is_file()
     card = (out / "README.md").read_text()
     assert "trimodal_fused" in card and "12 steps" in card
+    assert summary["class_loss_weight"] == 0.5 and "supervised contrastive" in card
 
 
 def test_eval_retrieval_cli(tiny_run, ucm_small_dataset, tmp_path):
@@ -77,6 +78,46 @@ def test_augmentation_moves_rgb_and_ir_together(tiny_run, ucm_small_dataset):
         assert torch.equal(flip_rotate(plain["ir_pixel_values"][i], k, flip), augmented["ir_pixel_values"][i])
         moved += (k, flip) != (0, False)
     assert moved > 0
+
+
+def test_supervised_contrastive_loss_matches_its_definition():
+    from fusionrs_hf.training.clip import supervised_contrastive_loss
+
+    torch.manual_seed(0)
+    embeds = torch.nn.functional.normalize(torch.randn(7, 8), dim=-1)
+    labels = torch.tensor([0, 0, 1, 1, 1, 2, 0])  # class 2 has one member: that anchor has no positive
+    terms = []
+    for i in range(7):
+        positives = [j for j in range(7) if j != i and labels[j] == labels[i]]
+        if not positives:
+            continue
+        logits = torch.stack([embeds[i] @ embeds[j] / 0.1 for j in range(7) if j != i])
+        others = [j for j in range(7) if j != i]
+        log_prob = logits - logits.logsumexp(0)
+        terms.append(-sum(log_prob[others.index(j)] for j in positives) / len(positives))
+    torch.testing.assert_close(supervised_contrastive_loss(embeds, labels), torch.stack(terms).mean())
+    # clustering the classes lowers it
+    clustered = torch.nn.functional.normalize(torch.eye(8)[labels] + 0.05 * torch.randn(7, 8), dim=-1)
+    assert supervised_contrastive_loss(clustered, labels) < supervised_contrastive_loss(embeds, labels)
+
+
+def test_collator_labels_classes_and_leaves_unlabelled_records_out(tiny_run, ucm_small_dataset):
+    from transformers import AutoProcessor
+
+    from fusionrs_hf.training.clip import supervised_contrastive_loss
+
+    processor = AutoProcessor.from_pretrained(tiny_run[0])
+    records = _records(ucm_small_dataset)
+    records[1] = {**records[1], "class_name": None}
+    class_ids = {name: i for i, name in enumerate(sorted({r["class_name"] for r in records} - {None}))}
+    batch = FusionRSCLIPCollator(processor, class_ids=class_ids)(records)
+    expected = [class_ids[r["class_name"]] if r["class_name"] else -1 for r in records]
+    assert batch["class_labels"].tolist() == expected and expected[1] == -1
+    # an unlabelled row changes nothing
+    embeds = torch.nn.functional.normalize(torch.randn(4, 8), dim=-1)
+    labels = torch.tensor([0, 0, 1, 1])
+    with_unlabelled = supervised_contrastive_loss(torch.cat([embeds, torch.randn(1, 8)]), torch.tensor([0, 0, 1, 1, -1]))
+    torch.testing.assert_close(with_unlabelled, supervised_contrastive_loss(embeds, labels))
 
 
 def test_collator_pairs_ir_with_the_chosen_caption_set(tiny_run, ucm_small_dataset):
@@ -120,3 +161,15 @@ def test_preset_loss_weights_reweight_only_the_modes_terms():
     assert preset_loss_weights(hp, "trimodal") == {"rgb_text": 2.0, "rgb_ir": 2.0}
     assert preset_loss_weights({}, "trimodal") == {}
     assert _loss_weights("rgb_text=2, rgb_ir=1.5") == {"rgb_text": 2.0, "rgb_ir": 1.5}
+
+
+def test_class_loss_without_labels_is_an_error_only_when_asked_for(caplog):
+    from fusionrs_hf.training.clip import class_label_ids
+
+    unlabelled = datasets.Dataset.from_dict({"captions": [["a"], ["b"]], "class_name": [None, None]})
+    with pytest.raises(ValueError, match="class_name.*my-data"):
+        class_label_ids(unlabelled, "my-data", required=True)
+    assert class_label_ids(unlabelled.remove_columns("class_name"), "my-data", required=False) is None
+    assert "training without it" in caplog.text
+    labelled = datasets.Dataset.from_dict({"class_name": ["port", None, "airport", "port"]})
+    assert class_label_ids(labelled, "d", required=True) == {"airport": 0, "port": 1}

@@ -31,6 +31,9 @@ def register(subparsers) -> None:
                        help="input resolution of a from-scratch model (default: the preset's)")
     train.add_argument("--vision-hidden-sizes", type=_int_list, metavar="N,N,...",
                        help="ResNet stage widths of a from-scratch model (one block per stage)")
+    train.add_argument("--class-loss-weight", type=float, metavar="W",
+                       help="add W x a supervised contrastive loss over the image embeddings with the dataset's "
+                            "class_name labels")
     train.add_argument("--epochs", type=float)
     train.add_argument("--max-steps", type=int, default=-1)
     train.add_argument("--batch-size", type=int)
@@ -77,7 +80,8 @@ def run_train(args) -> int:
         separate_ir_tower=args.separate_ir_tower, loss_type=args.loss, augment=not args.no_augment,
         push_to_hub=args.push_to_hub, dedupe_text_negatives=args.dedupe_text_negatives,
         separate_rgb_ir_temperature=args.separate_rgb_ir_temperature,
-        loss_weights=args.loss_weights, image_size=args.image_size, vision_hidden_sizes=args.vision_hidden_sizes)
+        loss_weights=args.loss_weights, image_size=args.image_size, vision_hidden_sizes=args.vision_hidden_sizes,
+        class_loss_weight=args.class_loss_weight)
     print(f"trained {summary['steps']} steps in {summary['train_seconds']} s; saved to {args.out}")
     if "metrics" in summary:
         print(metrics_table(summary["metrics"]))

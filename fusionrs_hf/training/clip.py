@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from collections import defaultdict
@@ -17,6 +18,8 @@ from ..models import FusionRSCLIPConfig, FusionRSCLIPModel, FusionRSProcessor
 from ..models.clip.configuration_fusionrs_clip import LOSS_TERMS, MODE_LOSS_WEIGHTS, PRESETS
 from ..tokenization import caption_text_files, train_caption_tokenizer
 from .common import default_text_root, first_records, flip_rotate, make_image_processor, preset_hyperparameters
+
+logger = logging.getLogger(__name__)
 
 MODES = tuple(MODE_LOSS_WEIGHTS)
 COLUMNS = ["rgb", "ir", "captions", "ir_captions"]
@@ -88,6 +91,7 @@ class FusionRSCLIPCollator:
     ir_text: str = "ir_captions"
     augment: bool = False
     random_caption: bool = True
+    class_ids: dict[str, int] | None = None
     seed: int = 0
     rng: random.Random = field(init=False, repr=False)
 
@@ -119,6 +123,9 @@ class FusionRSCLIPCollator:
                 batch["pixel_values"][i] = flip_rotate(batch["pixel_values"][i], k, flip)
                 if "ir_pixel_values" in batch:
                     batch["ir_pixel_values"][i] = flip_rotate(batch["ir_pixel_values"][i], k, flip)
+        if self.class_ids is not None:
+            # -1: a record without a class takes no part in the class loss
+            batch["class_labels"] = torch.tensor([self.class_ids.get(r.get("class_name"), -1) for r in records])
         batch["return_loss"] = True
         return batch
 
@@ -137,13 +144,17 @@ class ProcessedViews(torch.utils.data.Dataset):
             ir.append(pixels["ir_pixel_values"].half())
         self.rgb, self.ir = torch.cat(rgb), torch.cat(ir)
         self.captions, self.ir_captions = split["captions"], split["ir_captions"]
+        self.class_names = split["class_name"] if "class_name" in split.column_names else None
 
     def __len__(self) -> int:
         return len(self.captions)
 
     def __getitem__(self, i: int) -> dict:
-        return {"pixel_values": self.rgb[i], "ir_pixel_values": self.ir[i], "captions": self.captions[i],
-                "ir_captions": self.ir_captions[i]}
+        record = {"pixel_values": self.rgb[i], "ir_pixel_values": self.ir[i], "captions": self.captions[i],
+                  "ir_captions": self.ir_captions[i]}
+        if self.class_names is not None:
+            record["class_name"] = self.class_names[i]
+        return record
 
 
 # keep processed views in memory up to this many records (about 2 x 100 kB each at 128 px, float16)
@@ -154,7 +165,8 @@ def load_fusionrs(data: str, split: str):
     """A split of a FusionRS dataset (local folder or Hub id) with only the columns CLIP needs."""
     import datasets
 
-    return datasets.load_dataset(data, split=split).select_columns(COLUMNS)
+    dataset = datasets.load_dataset(data, split=split)
+    return dataset.select_columns([c for c in COLUMNS + ["class_name"] if c in dataset.column_names])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -165,8 +177,9 @@ def load_fusionrs(data: str, split: str):
 class FusionRSCLIPTrainer(Trainer):
     """Trainer that also logs each loss term (averaged over the logging window) and the temperature."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, class_loss_weight: float = 0.0, **kwargs):
         super().__init__(*args, **kwargs)
+        self.class_loss_weight = class_loss_weight
         self._term_sums: dict[str, float] = defaultdict(float)
         self._term_counts: dict[str, int] = defaultdict(int)
 
@@ -176,13 +189,19 @@ class FusionRSCLIPTrainer(Trainer):
         return [n for n, p in model.named_parameters() if p.ndim >= 2 and "modality_embedding" not in n]
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        class_labels = inputs.pop("class_labels", None)
         outputs = model(**inputs)
-        for name in LOSS_TERMS:
-            term = outputs.get(f"loss_{name}")
+        terms = {name: outputs.get(f"loss_{name}") for name in LOSS_TERMS}
+        loss = outputs["loss"]
+        if class_labels is not None and self.class_loss_weight > 0:
+            views = [v for v in (outputs.get("rgb_embeds"), outputs.get("ir_embeds")) if v is not None]
+            terms["class"] = supervised_contrastive_loss(torch.cat(views), class_labels.repeat(len(views)))
+            loss = loss + self.class_loss_weight * terms["class"]
+        for name, term in terms.items():
             if term is not None:
                 self._term_sums[name] += term.detach().float().item()
                 self._term_counts[name] += 1
-        return (outputs["loss"], outputs) if return_outputs else outputs["loss"]
+        return (loss, outputs) if return_outputs else loss
 
     def log(self, logs: dict, *args, **kwargs) -> None:
         if "loss" in logs and self._term_counts:
@@ -194,6 +213,22 @@ class FusionRSCLIPTrainer(Trainer):
             self._term_sums.clear()
             self._term_counts.clear()
         super().log(logs, *args, **kwargs)
+
+
+def supervised_contrastive_loss(embeds: torch.Tensor, labels: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    """SupCon (Khosla et al. 2020) over normalised image embeddings: each view is pulled towards the other
+    views of its class in the batch and pushed from the rest. Rows labelled -1 are left out, anchors without
+    a positive are skipped. Local to the batch (not gathered across ranks)."""
+    embeds, labels = embeds[labels >= 0], labels[labels >= 0]
+    logits = embeds @ embeds.t() / temperature
+    self_mask = torch.eye(len(labels), dtype=torch.bool, device=embeds.device)
+    logits = logits.masked_fill(self_mask, float("-inf"))
+    positives = (labels[:, None] == labels[None, :]) & ~self_mask
+    log_prob = logits.log_softmax(dim=1).masked_fill(~positives, 0.0)
+    has_positive = positives.any(1)
+    if not has_positive.any():
+        return embeds.sum() * 0.0  # keeps the graph (and DDP) happy when a batch has no pair of one class
+    return -(log_prob.sum(1)[has_positive] / positives.sum(1)[has_positive]).mean()
 
 
 def _unwrap(model):
@@ -219,6 +254,19 @@ def apply_lora(model, r: int = 16, alpha: int = 32):
     return peft_model
 
 
+def class_label_ids(train_split, data: str, required: bool) -> dict[str, int] | None:
+    """Class name -> id over the training split's `class_name` labels, for the class loss. Without labels:
+    an error when the loss was asked for, else (a preset's default) a warning and None."""
+    names = set(train_split["class_name"]) - {None} if "class_name" in train_split.column_names else set()
+    if not names:
+        message = f"the class loss needs `class_name` labels and the train split of {data} has none"
+        if required:
+            raise ValueError(message)
+        logger.warning("%s: training without it", message)
+        return None
+    return {name: i for i, name in enumerate(sorted(names))}
+
+
 def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trimodal", ir_text: str = "ir_captions",
                init_from_clip: str | None = None, lora: bool = False, epochs: float | None = None,
                max_steps: int = -1, batch_size: int | None = None, learning_rate: float | None = None,
@@ -227,15 +275,18 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                augment: bool = True, logging_steps: int = 10, push_to_hub: str | None = None,
                dedupe_text_negatives: bool | None = None, separate_rgb_ir_temperature: bool | None = None,
                loss_weights: dict | None = None, image_size: int | None = None,
-               vision_hidden_sizes: list[int] | None = None) -> dict:
+               vision_hidden_sizes: list[int] | None = None,
+               class_loss_weight: float | None = None) -> dict:
     """Train, save (model + processor + card) to `out_dir`, evaluate retrieval on `eval_split`; returns a summary."""
     from transformers import set_seed
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
+    explicit_class_loss = class_loss_weight is not None  # a preset's class loss may fall back, an asked-for one not
     hp = preset_hyperparameters(TRAIN_PRESETS, preset, epochs=epochs, batch_size=batch_size,
                                 learning_rate=learning_rate, dedupe_text_negatives=dedupe_text_negatives,
-                                separate_rgb_ir_temperature=separate_rgb_ir_temperature)
+                                separate_rgb_ir_temperature=separate_rgb_ir_temperature,
+                                class_loss_weight=class_loss_weight)
     set_seed(seed)
     train_split = first_records(load_fusionrs(data, "train"), max_train_samples)
 
@@ -270,10 +321,15 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
         dataloader_drop_last=True, use_cpu=not torch.cuda.is_available(),
         bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
     )
-    collator = FusionRSCLIPCollator(processor, mode=mode, ir_text=ir_text, augment=augment, seed=seed)
+    class_loss_weight = hp.get("class_loss_weight", 0.0)
+    class_ids = class_label_ids(train_split, data, required=explicit_class_loss) if class_loss_weight > 0 else None
+    if class_ids is None:
+        class_loss_weight = 0.0
+    collator = FusionRSCLIPCollator(processor, mode=mode, ir_text=ir_text, augment=augment, seed=seed,
+                                    class_ids=class_ids)
     train_data = ProcessedViews(train_split, processor) if len(train_split) <= MAX_CACHED_RECORDS else train_split
     trainer = FusionRSCLIPTrainer(model=train_model, args=args, train_dataset=train_data, data_collator=collator,
-                                  processing_class=processor)
+                                  processing_class=processor, class_loss_weight=class_loss_weight)
     start = time.perf_counter()
     result = trainer.train()
     train_seconds = time.perf_counter() - start
@@ -288,6 +344,7 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                "loss_weights": model.config.loss_weights,
                "dedupe_text_negatives": model.config.dedupe_text_negatives,
                "separate_rgb_ir_temperature": model.config.separate_rgb_ir_temperature,
+               "class_loss_weight": class_loss_weight,
                "train_seconds": round(train_seconds, 1), "train_loss": result.training_loss,
                "loss_history": [h["loss"] for h in trainer.state.log_history if "loss" in h]}
     if eval_split:
