@@ -34,6 +34,8 @@ def register(subparsers) -> None:
     train.add_argument("--class-loss-weight", type=float, metavar="W",
                        help="add W x a supervised contrastive loss over the image embeddings with the dataset's "
                             "class_name labels")
+    train.add_argument("--ema-decay", type=float, metavar="D",
+                       help="save the exponential moving average of the weights (decay D, e.g. 0.98)")
     train.add_argument("--epochs", type=float)
     train.add_argument("--max-steps", type=int, default=-1)
     train.add_argument("--batch-size", type=int)
@@ -81,7 +83,8 @@ def run_train(args) -> int:
         push_to_hub=args.push_to_hub, dedupe_text_negatives=args.dedupe_text_negatives,
         separate_rgb_ir_temperature=args.separate_rgb_ir_temperature,
         loss_weights=args.loss_weights, image_size=args.image_size, vision_hidden_sizes=args.vision_hidden_sizes,
-        class_loss_weight=args.class_loss_weight)
+        class_loss_weight=args.class_loss_weight,
+        ema_decay=args.ema_decay)
     print(f"trained {summary['steps']} steps in {summary['train_seconds']} s; saved to {args.out}")
     if "metrics" in summary:
         print(metrics_table(summary["metrics"]))

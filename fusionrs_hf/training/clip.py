@@ -17,6 +17,7 @@ from ..hub import push_model_folder, retrieval_eval_results, write_eval_results
 from ..models import FusionRSCLIPConfig, FusionRSCLIPModel, FusionRSProcessor
 from ..models.clip.configuration_fusionrs_clip import LOSS_TERMS, MODE_LOSS_WEIGHTS, PRESETS
 from ..tokenization import caption_text_files, train_caption_tokenizer
+from .ema import EMACallback
 from .common import default_text_root, first_records, flip_rotate, make_image_processor, preset_hyperparameters
 
 logger = logging.getLogger(__name__)
@@ -276,7 +277,7 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                dedupe_text_negatives: bool | None = None, separate_rgb_ir_temperature: bool | None = None,
                loss_weights: dict | None = None, image_size: int | None = None,
                vision_hidden_sizes: list[int] | None = None,
-               class_loss_weight: float | None = None) -> dict:
+               class_loss_weight: float | None = None, ema_decay: float | None = None) -> dict:
     """Train, save (model + processor + card) to `out_dir`, evaluate retrieval on `eval_split`; returns a summary."""
     from transformers import set_seed
 
@@ -286,7 +287,7 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
     hp = preset_hyperparameters(TRAIN_PRESETS, preset, epochs=epochs, batch_size=batch_size,
                                 learning_rate=learning_rate, dedupe_text_negatives=dedupe_text_negatives,
                                 separate_rgb_ir_temperature=separate_rgb_ir_temperature,
-                                class_loss_weight=class_loss_weight)
+                                class_loss_weight=class_loss_weight, ema_decay=ema_decay)
     set_seed(seed)
     train_split = first_records(load_fusionrs(data, "train"), max_train_samples)
 
@@ -329,7 +330,8 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                                     class_ids=class_ids)
     train_data = ProcessedViews(train_split, processor) if len(train_split) <= MAX_CACHED_RECORDS else train_split
     trainer = FusionRSCLIPTrainer(model=train_model, args=args, train_dataset=train_data, data_collator=collator,
-                                  processing_class=processor, class_loss_weight=class_loss_weight)
+                                  processing_class=processor, class_loss_weight=class_loss_weight,
+                                  callbacks=[EMACallback(hp["ema_decay"])] if hp.get("ema_decay") else None)
     start = time.perf_counter()
     result = trainer.train()
     train_seconds = time.perf_counter() - start
@@ -344,7 +346,7 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                "loss_weights": model.config.loss_weights,
                "dedupe_text_negatives": model.config.dedupe_text_negatives,
                "separate_rgb_ir_temperature": model.config.separate_rgb_ir_temperature,
-               "class_loss_weight": class_loss_weight,
+               "class_loss_weight": class_loss_weight, "ema_decay": hp.get("ema_decay"),
                "train_seconds": round(train_seconds, 1), "train_loss": result.training_loss,
                "loss_history": [h["loss"] for h in trainer.state.log_history if "loss" in h]}
     if eval_split:
