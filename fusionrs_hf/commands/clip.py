@@ -33,9 +33,9 @@ def register(subparsers) -> None:
                        help="ResNet stage widths of a from-scratch model (one block per stage)")
     train.add_argument("--class-loss-weight", type=float, metavar="W",
                        help="add W x a supervised contrastive loss over the image embeddings with the dataset's "
-                            "class_name labels")
+                            "class_name labels (0: off)")
     train.add_argument("--ema-decay", type=float, metavar="D",
-                       help="save the exponential moving average of the weights (decay D, e.g. 0.98)")
+                       help="save the exponential moving average of the weights (decay D, e.g. 0.98; 0: off)")
     train.add_argument("--epochs", type=float)
     train.add_argument("--max-steps", type=int, default=-1)
     train.add_argument("--batch-size", type=int)
