@@ -83,8 +83,7 @@ def run_train(args) -> int:
         push_to_hub=args.push_to_hub, dedupe_text_negatives=args.dedupe_text_negatives,
         separate_rgb_ir_temperature=args.separate_rgb_ir_temperature,
         loss_weights=args.loss_weights, image_size=args.image_size, vision_hidden_sizes=args.vision_hidden_sizes,
-        class_loss_weight=args.class_loss_weight,
-        ema_decay=args.ema_decay)
+        class_loss_weight=args.class_loss_weight, ema_decay=args.ema_decay)
     print(f"trained {summary['steps']} steps in {summary['train_seconds']} s; saved to {args.out}")
     if "metrics" in summary:
         print(metrics_table(summary["metrics"]))

@@ -17,8 +17,8 @@ from ..hub import push_model_folder, retrieval_eval_results, write_eval_results
 from ..models import FusionRSCLIPConfig, FusionRSCLIPModel, FusionRSProcessor
 from ..models.clip.configuration_fusionrs_clip import LOSS_TERMS, MODE_LOSS_WEIGHTS, PRESETS
 from ..tokenization import caption_text_files, train_caption_tokenizer
-from .ema import EMACallback
 from .common import default_text_root, first_records, flip_rotate, make_image_processor, preset_hyperparameters
+from .ema import EMACallback
 
 logger = logging.getLogger(__name__)
 
