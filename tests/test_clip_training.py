@@ -173,3 +173,27 @@ def test_class_loss_without_labels_is_an_error_only_when_asked_for(caplog):
     assert "training without it" in caplog.text
     labelled = datasets.Dataset.from_dict({"class_name": ["port", None, "airport", "port"]})
     assert class_label_ids(labelled, "d", required=True) == {"airport": 0, "port": 1}
+
+
+def test_eval_retrieval_by_class_on_real_records(tiny_run, ucm_small_dataset, tmp_path):
+    out, _ = tiny_run
+    metrics_path = tmp_path / "metrics.json"
+    assert main(["eval-retrieval", "--model", str(out), "--data", str(ucm_small_dataset), "--split", "train",
+                 "--output", str(metrics_path), "--by-class"]) == 0
+    metrics = json.loads(metrics_path.read_text())
+    by_class = metrics["rgb_text_by_class"]
+    assert all(0 <= by_class[k] <= 100 for k in ("image_to_text_top1_same_class", "text_to_image_top1_same_class"))
+    # ranking every cross-class pair last can only move a record's own captions up
+    assert by_class["class_oracle_mR"] >= metrics["rgb_text_mR"]
+
+
+def test_class_diagnostics_separate_class_from_instance_errors():
+    from fusionrs_hf.metrics.retrieval import class_diagnostics
+
+    # 4 images in 2 classes, one caption each; each caption sits closest to the *other* image of its class
+    image = torch.eye(4)
+    text = torch.eye(4)[[1, 0, 3, 2]]
+    result = class_diagnostics(image, text, torch.arange(4), torch.tensor([0, 0, 1, 1]))
+    assert result["image_to_text_top1_same_class"] == 100 and result["text_to_image_top1_same_class"] == 100
+    # within its class each query's own item comes second: R@1 0, R@5 and R@10 100 in both directions
+    assert result["class_oracle_mR"] == pytest.approx(200 / 3)

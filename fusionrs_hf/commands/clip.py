@@ -54,6 +54,8 @@ def register(subparsers) -> None:
     evaluate.add_argument("--split", default="validation")
     evaluate.add_argument("--output", help="write the metrics JSON here")
     evaluate.add_argument("--batch-size", type=int, default=128)
+    evaluate.add_argument("--by-class", action="store_true",
+                          help="also report how much of the RGB<->text error is class confusion (needs class_name)")
     evaluate.set_defaults(func=run_eval)
 
 
@@ -93,9 +95,11 @@ def run_train(args) -> int:
 def run_eval(args) -> int:
     from ..training.clip import evaluate_checkpoint, metrics_table
 
-    metrics = evaluate_checkpoint(args.model, args.data, args.split, args.batch_size)
+    metrics = evaluate_checkpoint(args.model, args.data, args.split, args.batch_size, by_class=args.by_class)
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_text(json.dumps(metrics, indent=2))
     print(metrics_table(metrics))
+    if "rgb_text_by_class" in metrics:
+        print(json.dumps(metrics["rgb_text_by_class"], indent=2))
     return 0

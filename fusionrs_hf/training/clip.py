@@ -398,14 +398,26 @@ def encode_for_retrieval(model: FusionRSCLIPModel, processor: FusionRSProcessor,
     return embeds
 
 
-def evaluate_clip_retrieval(model, processor, dataset, batch_size: int = 128) -> dict:
-    from ..metrics.retrieval import retrieval_metrics
+def evaluate_clip_retrieval(model, processor, dataset, batch_size: int = 128, by_class: bool = False) -> dict:
+    """Retrieval metrics; with `by_class`, also how much of the RGB<->text error is class confusion
+    (`class_diagnostics`, from the split's `class_name`)."""
+    from ..metrics.retrieval import class_diagnostics, retrieval_metrics
 
     embeds = encode_for_retrieval(model, processor, dataset, batch_size)
-    return retrieval_metrics(embeds, embeds.pop("text_owner"), embeds.pop("ir_text_owner", None))
+    metrics = retrieval_metrics(embeds, embeds["text_owner"], embeds.get("ir_text_owner"))
+    if by_class:
+        classes = dataset["class_name"] if "class_name" in dataset.column_names else []
+        if None in classes or not classes:
+            raise ValueError("--by-class needs a `class_name` label on every record of the split")
+        names = sorted(set(classes))
+        image_class = torch.tensor([names.index(c) for c in classes])
+        metrics["rgb_text_by_class"] = class_diagnostics(embeds["rgb"], embeds["text"], embeds["text_owner"],
+                                                         image_class)
+    return metrics
 
 
-def evaluate_checkpoint(model_name_or_path: str, data: str, split: str = "validation", batch_size: int = 128) -> dict:
+def evaluate_checkpoint(model_name_or_path: str, data: str, split: str = "validation", batch_size: int = 128,
+                        by_class: bool = False) -> dict:
     """Retrieval metrics of a saved FusionRSCLIPModel (folder or Hub id) on a FusionRS dataset split."""
     from transformers import AutoModel, AutoProcessor
 
@@ -413,7 +425,7 @@ def evaluate_checkpoint(model_name_or_path: str, data: str, split: str = "valida
     processor = AutoProcessor.from_pretrained(model_name_or_path)
     if torch.cuda.is_available():
         model = model.cuda()
-    return evaluate_clip_retrieval(model, processor, load_fusionrs(data, split), batch_size)
+    return evaluate_clip_retrieval(model, processor, load_fusionrs(data, split), batch_size, by_class)
 
 
 # ---------------------------------------------------------------------------------------------------------------
