@@ -12,18 +12,9 @@ import torch.multiprocessing as mp
 from clip_helpers import tiny_inputs, tiny_model
 
 WORLD, PER_RANK = 2, 3
-# (loss type, dedupe_text_negatives: False, True (identical captions) or "sets" (with the collator's caption ids))
-LOSSES = (("infonce", False), ("siglip", False), ("infonce", True), ("siglip", True), ("infonce", "sets"),
-          ("siglip", "sets"))
+# (loss type, dedupe_text_negatives)
+LOSSES = (("infonce", False), ("siglip", False), ("infonce", True), ("siglip", True))
 TEXT_KEYS = ("input_ids", "attention_mask", "ir_input_ids", "ir_attention_mask")
-
-
-def _run(loss, dedupe, inputs):
-    # eval(): BatchNorm on running statistics, so the towers do not depend on how the batch is split
-    model = tiny_model(seed=0, mode="trimodal_fused", loss_type=loss, dedupe_text_negatives=bool(dedupe)).eval()
-    if dedupe != "sets":
-        inputs = {k: v for k, v in inputs.items() if "caption" not in k}
-    return _loss_and_grads(model, inputs)
 
 
 def _free_port() -> int:
@@ -47,7 +38,9 @@ def _worker(rank: int, port: int, inputs: dict, result_path: str) -> None:
         local = _trim_padding({k: v[rank * PER_RANK:(rank + 1) * PER_RANK] for k, v in inputs.items()})
         results = {}
         for loss, dedupe in LOSSES:
-            value, terms, grads = _run(loss, dedupe, local)
+            # eval(): BatchNorm on running statistics, so the towers do not depend on how the batch is split
+            model = tiny_model(seed=0, mode="trimodal_fused", loss_type=loss, dedupe_text_negatives=dedupe).eval()
+            value, terms, grads = _loss_and_grads(model, local)
             # what DDP does with the gradients (average over ranks), and the mean of the per-rank losses
             for tensor in [value, terms, *grads.values()]:
                 dist.all_reduce(tensor)
@@ -64,10 +57,7 @@ def _trim_padding(local: dict) -> dict:
     width = int(local["attention_mask"].sum(1).max().item())
     ir_width = int(local["ir_attention_mask"].sum(1).max().item())
     width = max(width, ir_width)  # scene and IR captions share one padded length (the processor's)
-    local = {k: (v[:, :width] if k in TEXT_KEYS else v) for k, v in local.items()}
-    if "caption_set_keys" in local:  # caption sets too: padded to the rank's largest set
-        local["caption_set_keys"] = local["caption_set_keys"][:, :int((local["caption_set_keys"] >= 0).sum(1).max())]
-    return local
+    return {k: (v[:, :width] if k in TEXT_KEYS else v) for k, v in local.items()}
 
 
 def _set_length(inputs: dict, row: int, length: int) -> None:
@@ -87,37 +77,29 @@ def _inputs_with_repeated_captions() -> dict:
     for src, dst in ((0, 4), (1, 2)):
         inputs["input_ids"][dst] = inputs["input_ids"][src]
         inputs["attention_mask"][dst] = inputs["attention_mask"][src]
-    # caption ids as the collator makes them: the chosen captions (0 = 4, 1 = 2 as above), and caption sets
-    # in which row 5 (rank 1) also has row 0's caption and row 1 (rank 0) row 3's; sets of unequal widths
-    inputs["caption_keys"] = torch.tensor([10, 11, 11, 13, 10, 15])
-    inputs["caption_set_keys"] = torch.tensor([[10, 20, -1], [11, 13, 21], [11, 22, -1], [13, -1, -1],
-                                               [10, -1, -1], [15, 10, -1]])
-    inputs["ir_caption_keys"] = torch.tensor([30, 31, 32, 33, 34, 35])
-    inputs["ir_caption_set_keys"] = torch.tensor([[30, 34], [31, -1], [32, -1], [33, 30], [34, -1], [35, -1]])
     return inputs
 
 
 def test_two_gloo_ranks_equal_one_process_on_the_combined_batch(tmp_path):
     inputs = _inputs_with_repeated_captions()
     # the ranks pad to different lengths: the caption comparison must not depend on it
-    for key in ("input_ids", "caption_set_keys"):
-        assert len({_trim_padding({k: v[r * PER_RANK:(r + 1) * PER_RANK] for k, v in inputs.items()})[key].shape[1]
-                    for r in range(WORLD)}) == 2
+    assert len({_trim_padding({k: v[r * PER_RANK:(r + 1) * PER_RANK] for k, v in inputs.items()})["input_ids"].shape[1]
+                for r in range(WORLD)}) == 2
     result_path = str(tmp_path / "ranks.pt")
     mp.spawn(_worker, args=(_free_port(), inputs, result_path), nprocs=WORLD, join=True)
     ranks = torch.load(result_path)
     for loss, dedupe in LOSSES:
-        expected = _run(loss, dedupe, inputs)
+        model = tiny_model(seed=0, mode="trimodal_fused", loss_type=loss, dedupe_text_negatives=dedupe).eval()
+        expected = _loss_and_grads(model, inputs)
         value, terms, grads = ranks[loss, dedupe]
         torch.testing.assert_close(value, expected[0], atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(terms, expected[1], atol=1e-5, rtol=1e-5)
         assert grads.keys() == expected[2].keys() and "logit_scale" in grads
         for name, grad in grads.items():
             torch.testing.assert_close(grad, expected[2][name], atol=1e-5, rtol=1e-4, msg=name)
-    # the option changes the text terms on this batch, so the checks above cover the deduplicated paths
+    # the option changes the text terms on this batch, so the checks above cover the deduplicated path
     for loss in ("infonce", "siglip"):
         assert not torch.allclose(ranks[loss, True][1][0], ranks[loss, False][1][0])
-        assert not torch.allclose(ranks[loss, "sets"][1][:2], ranks[loss, True][1][:2])
 
 
 def test_without_the_gather_ranks_see_only_local_negatives():

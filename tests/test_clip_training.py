@@ -18,8 +18,7 @@ def tiny_run(ucm_small_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("clip-tiny")
     summary = train_clip(str(ucm_small_dataset), str(out), preset="tiny", mode="trimodal_fused", max_steps=12,
                          batch_size=16, learning_rate=3e-3, logging_steps=1, eval_split=None,
-                         dedupe_text_negatives=True, separate_rgb_ir_temperature=True, class_loss_weight=0.5,
-                         classes_per_batch=8)
+                         dedupe_text_negatives=True, separate_rgb_ir_temperature=True, class_loss_weight=0.5)
     return out, summary
 
 
@@ -40,7 +39,6 @@ def test_run_saves_model_processor_and_card(tiny_run):
     card = (out / "README.md").read_text()
     assert "trimodal_fused" in card and "12 steps" in card
     assert summary["class_loss_weight"] == 0.5 and "supervised contrastive" in card
-    assert summary["classes_per_batch"] == 8 and "drawn from 8 `class_name` classes" in card
 
 
 def test_eval_retrieval_cli(tiny_run, ucm_small_dataset, tmp_path):
@@ -199,75 +197,6 @@ def test_class_diagnostics_separate_class_from_instance_errors():
     assert result["image_to_text_top1_same_class"] == 100 and result["text_to_image_top1_same_class"] == 100
     # within its class each query's own item comes second: R@1 0, R@5 and R@10 100 in both directions
     assert result["class_oracle_mR"] == pytest.approx(200 / 3)
-
-
-def test_class_grouped_sampler_groups_real_classes(ucm_small_dataset):
-    from fusionrs_hf.training.sampling import ClassGroupedSampler
-
-    names = datasets.load_dataset(str(ucm_small_dataset), split="train")["class_name"]  # 21 classes x 2
-    sampler = ClassGroupedSampler(names, batch_size=8, classes_per_batch=4, seed=0)
-    first, second = list(sampler), list(sampler)
-    assert sorted(first) == sorted(second) == list(range(len(names))) and first != second
-    assert first == list(ClassGroupedSampler(names, batch_size=8, classes_per_batch=4, seed=0))
-    for order in (first, second):
-        full_batches = [order[i:i + 8] for i in range(0, len(order) - 7, 8)]
-        assert all(len({names[j] for j in batch}) == 4 for batch in full_batches)
-    with pytest.raises(ValueError, match="divisor"):
-        ClassGroupedSampler(names, batch_size=8, classes_per_batch=3)
-
-
-def test_trainer_draws_class_grouped_batches(tiny_run, ucm_small_dataset, tmp_path):
-    from transformers import AutoProcessor, TrainingArguments
-
-    from fusionrs_hf.training.clip import FusionRSCLIPTrainer, class_grouped_sampler, class_label_ids, load_fusionrs
-
-    processor = AutoProcessor.from_pretrained(tiny_run[0])
-    split = load_fusionrs(str(ucm_small_dataset), "train")
-    class_ids = class_label_ids(split, "d", required=True)
-    trainer = FusionRSCLIPTrainer(
-        model=AutoModel.from_pretrained(tiny_run[0]), train_dataset=split,
-        args=TrainingArguments(str(tmp_path), per_device_train_batch_size=8, dataloader_drop_last=True,
-                               remove_unused_columns=False, report_to="none", use_cpu=True),
-        data_collator=FusionRSCLIPCollator(processor, class_ids=class_ids),
-        train_sampler=class_grouped_sampler(split, "d", batch_size=8, classes_per_batch=4, seed=0, required=True))
-    batches = [batch["class_labels"].tolist() for batch in trainer.get_train_dataloader()]
-    assert len(batches) == len(split) // 8  # 2 records per class: 4 pairs per batch
-    assert all(len(set(labels)) == 4 for labels in batches), batches
-    with pytest.raises(ValueError, match="class_name.*my-data"):
-        class_grouped_sampler(split.remove_columns("class_name"), "my-data", 8, 2, 0, required=True)
-
-
-def test_caption_set_negatives_on_real_captions(tiny_run, ucm_small_dataset):
-    from transformers import AutoProcessor
-
-    from fusionrs_hf.models.clip.modeling_fusionrs_clip import caption_set_positives, infonce_loss
-
-    processor = AutoProcessor.from_pretrained(tiny_run[0])
-    split = datasets.load_dataset(str(ucm_small_dataset), split="train")  # 21 classes x 2
-    records = [split[i] for i in range(len(split))]
-    batch = FusionRSCLIPCollator(processor, caption_keys=True, seed=1)(records)
-    chosen = processor.tokenizer.batch_decode(batch["input_ids"], skip_special_tokens=True)
-    # from the definition, on the strings: image i and text j pair up when j's caption is one of i's
-    normal = [[" ".join(c.lower().split()) for c in r["captions"]] for r in records]
-    picked = [next(c for c in captions if c.replace(" ", "") == text.replace(" ", ""))
-              for captions, text in zip(normal, chosen)]
-    expected = torch.tensor([[i == j or picked[j] in normal[i] for j in range(len(records))]
-                             for i in range(len(records))])
-    image_rows, text_rows = caption_set_positives(batch["caption_keys"], batch["caption_set_keys"],
-                                                  batch["caption_keys"], batch["caption_set_keys"])
-    assert torch.equal(image_rows, expected) and torch.equal(text_rows, expected.t())
-    assert image_rows.sum() > len(records) and not torch.equal(image_rows, image_rows.t())  # real captions recur
-    assert batch["ir_caption_set_keys"].shape == (len(records), max(len(r["ir_captions"]) for r in records))
-
-    model = AutoModel.from_pretrained(tiny_run[0]).eval()  # trained with dedupe_text_negatives
-    inputs = {k: v for k, v in batch.items() if k != "class_labels"}
-    with torch.no_grad():
-        out = model(**inputs)
-        identical_only = model(**{k: v for k, v in inputs.items() if "caption" not in k})
-    rgb, text = out.rgb_embeds, out.text_embeds
-    torch.testing.assert_close(out.loss_rgb_text, infonce_loss(rgb, text, rgb, text, model.temperature_scale(),
-                                                               positives=image_rows, b_positives=text_rows))
-    assert out.loss_rgb_text < identical_only.loss_rgb_text  # fewer false negatives in the softmax
 
 
 @pytest.mark.parametrize("with_text", [False, True])

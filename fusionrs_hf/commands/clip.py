@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     train.add_argument("--separate-ir-tower", action="store_true")
     train.add_argument("--loss", default="infonce", choices=["infonce", "siglip"])
     train.add_argument("--dedupe-text-negatives", action=argparse.BooleanOptionalAction, default=None,
-                       help="a caption is no negative of another image that has it among its own captions "
+                       help="records with identical captions are left out of each other's negatives "
                             "(default: the preset's)")
     train.add_argument("--separate-rgb-ir-temperature", action=argparse.BooleanOptionalAction, default=None,
                        help="the RGB<->IR term learns its own temperature (default: the preset's)")
@@ -39,9 +39,6 @@ def register(subparsers) -> None:
                             "the images of that class (default: the preset's)")
     train.add_argument("--ema-decay", type=float, metavar="D",
                        help="save the exponential moving average of the weights (decay D, e.g. 0.98; 0: off)")
-    train.add_argument("--classes-per-batch", type=int, metavar="K",
-                       help="build each batch from K classes (by class_name), so its negatives include look-alike "
-                            "images of the same class (0: random batches)")
     train.add_argument("--epochs", type=float)
     train.add_argument("--max-steps", type=int, default=-1)
     train.add_argument("--batch-size", type=int)
@@ -91,8 +88,7 @@ def run_train(args) -> int:
         push_to_hub=args.push_to_hub, dedupe_text_negatives=args.dedupe_text_negatives,
         separate_rgb_ir_temperature=args.separate_rgb_ir_temperature,
         loss_weights=args.loss_weights, image_size=args.image_size, vision_hidden_sizes=args.vision_hidden_sizes,
-        class_loss_weight=args.class_loss_weight, class_loss_text=args.class_loss_text, ema_decay=args.ema_decay,
-        classes_per_batch=args.classes_per_batch)
+        class_loss_weight=args.class_loss_weight, class_loss_text=args.class_loss_text, ema_decay=args.ema_decay)
     print(f"trained {summary['steps']} steps in {summary['train_seconds']} s; saved to {args.out}")
     if "metrics" in summary:
         print(metrics_table(summary["metrics"]))

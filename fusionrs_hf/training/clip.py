@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import random
@@ -20,7 +19,6 @@ from ..models.clip.configuration_fusionrs_clip import LOSS_TERMS, MODE_LOSS_WEIG
 from ..tokenization import caption_text_files, train_caption_tokenizer
 from .common import default_text_root, first_records, flip_rotate, make_image_processor, preset_hyperparameters
 from .ema import EMACallback
-from .sampling import ClassGroupedSampler
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +96,6 @@ class FusionRSCLIPCollator:
     augment: bool = False
     random_caption: bool = True
     class_ids: dict[str, int] | None = None
-    caption_keys: bool = False
     seed: int = 0
     rng: random.Random = field(init=False, repr=False)
 
@@ -120,10 +117,6 @@ class FusionRSCLIPCollator:
         if use_ir and weights["ir_text"] > 0:
             kwargs["ir_text"] = [self._pick(r[self.ir_text]) for r in records]
         batch = dict(self.processor(**kwargs))
-        if self.caption_keys:
-            batch.update(caption_key_tensors(kwargs["text"], [r["captions"] for r in records]))
-            if "ir_text" in kwargs:
-                batch.update(caption_key_tensors(kwargs["ir_text"], [r[self.ir_text] for r in records], prefix="ir_"))
         if processed:
             batch["pixel_values"] = torch.stack([r["pixel_values"] for r in records]).float()
             if use_ir:
@@ -139,21 +132,6 @@ class FusionRSCLIPCollator:
             batch["class_labels"] = torch.tensor([self.class_ids.get(r.get("class_name"), -1) for r in records])
         batch["return_loss"] = True
         return batch
-
-
-def caption_id(text: str) -> int:
-    """A stable 63-bit id of a caption (case and spacing ignored), the same in every process."""
-    digest = hashlib.blake2b(" ".join(text.lower().split()).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
-
-
-def caption_key_tensors(chosen: list[str], caption_sets: list[list[str]], prefix: str = "") -> dict:
-    """`caption_keys` (the ids of the chosen captions) and `caption_set_keys` (each record's caption ids,
-    -1 padded) for the model's caption-set negatives (`dedupe_text_negatives`)."""
-    width = max(len(captions) for captions in caption_sets)
-    set_ids = [[caption_id(c) for c in captions] + [-1] * (width - len(captions)) for captions in caption_sets]
-    return {f"{prefix}caption_keys": torch.tensor([caption_id(c) for c in chosen]),
-            f"{prefix}caption_set_keys": torch.tensor(set_ids)}
 
 
 class ProcessedViews(torch.utils.data.Dataset):
@@ -203,17 +181,12 @@ def load_fusionrs(data: str, split: str):
 class FusionRSCLIPTrainer(Trainer):
     """Trainer that also logs each loss term (averaged over the logging window) and the temperature."""
 
-    def __init__(self, *args, class_loss_weight: float = 0.0, class_loss_text: bool = False, train_sampler=None,
-                 **kwargs):
+    def __init__(self, *args, class_loss_weight: float = 0.0, class_loss_text: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.class_loss_weight = class_loss_weight
         self.class_loss_text = class_loss_text
-        self.train_sampler = train_sampler
         self._term_sums: dict[str, float] = defaultdict(float)
         self._term_counts: dict[str, int] = defaultdict(int)
-
-    def _get_train_sampler(self, train_dataset=None):
-        return self.train_sampler or super()._get_train_sampler(train_dataset)
 
     def get_decay_parameter_names(self, model) -> list[str]:
         # as open_clip: no weight decay on gains, biases, BatchNorm/LayerNorm, the temperature (decay would
@@ -287,31 +260,17 @@ def apply_lora(model, r: int = 16, alpha: int = 32):
     return peft_model
 
 
-def class_names_or_none(train_split, data: str, required: bool, needed_for: str) -> list | None:
-    """The training split's `class_name` column. Without labels: an error when `needed_for` was asked for,
-    else (a preset's default) a warning and None."""
-    names = train_split["class_name"] if "class_name" in train_split.column_names else []
-    if not set(names) - {None}:
-        message = f"{needed_for} needs `class_name` labels and the train split of {data} has none"
+def class_label_ids(train_split, data: str, required: bool) -> dict[str, int] | None:
+    """Class name -> id over the training split's `class_name` labels, for the class loss. Without labels:
+    an error when the loss was asked for, else (a preset's default) a warning and None."""
+    names = set(train_split["class_name"]) - {None} if "class_name" in train_split.column_names else set()
+    if not names:
+        message = f"the class loss needs `class_name` labels and the train split of {data} has none"
         if required:
             raise ValueError(message)
         logger.warning("%s: training without it", message)
         return None
-    return names
-
-
-def class_label_ids(train_split, data: str, required: bool) -> dict[str, int] | None:
-    """Class name -> id over the training split's `class_name` labels, for the class loss (None: see
-    `class_names_or_none`)."""
-    names = class_names_or_none(train_split, data, required, "the class loss")
-    return None if names is None else {name: i for i, name in enumerate(sorted(set(names) - {None}))}
-
-
-def class_grouped_sampler(train_split, data: str, batch_size: int, classes_per_batch: int, seed: int,
-                          required: bool) -> ClassGroupedSampler | None:
-    """Batches of `classes_per_batch` classes by the `class_name` labels (None: see `class_names_or_none`)."""
-    names = class_names_or_none(train_split, data, required, "--classes-per-batch")
-    return None if names is None else ClassGroupedSampler(names, batch_size, classes_per_batch, seed)
+    return {name: i for i, name in enumerate(sorted(names))}
 
 
 def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trimodal", ir_text: str = "ir_captions",
@@ -324,20 +283,18 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                loss_weights: dict | None = None, image_size: int | None = None,
                vision_hidden_sizes: list[int] | None = None,
                class_loss_weight: float | None = None, class_loss_text: bool | None = None,
-               ema_decay: float | None = None, classes_per_batch: int | None = None) -> dict:
+               ema_decay: float | None = None) -> dict:
     """Train, save (model + processor + card) to `out_dir`, evaluate retrieval on `eval_split`; returns a summary."""
     from transformers import set_seed
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
-    # a preset's class loss and class-grouped batches fall back without labels; asked-for ones raise
-    explicit_class_loss = class_loss_weight is not None
-    explicit_classes_per_batch = bool(classes_per_batch)
+    explicit_class_loss = class_loss_weight is not None  # a preset's class loss may fall back, an asked-for one not
     hp = preset_hyperparameters(TRAIN_PRESETS, preset, epochs=epochs, batch_size=batch_size,
                                 learning_rate=learning_rate, dedupe_text_negatives=dedupe_text_negatives,
                                 separate_rgb_ir_temperature=separate_rgb_ir_temperature,
                                 class_loss_weight=class_loss_weight, class_loss_text=class_loss_text,
-                                ema_decay=ema_decay, classes_per_batch=classes_per_batch)
+                                ema_decay=ema_decay)
     set_seed(seed)
     train_split = first_records(load_fusionrs(data, "train"), max_train_samples)
 
@@ -377,17 +334,11 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
     if class_ids is None:
         class_loss_weight = 0.0
     collator = FusionRSCLIPCollator(processor, mode=mode, ir_text=ir_text, augment=augment, seed=seed,
-                                    class_ids=class_ids, caption_keys=model.config.dedupe_text_negatives)
+                                    class_ids=class_ids)
     train_data = ProcessedViews(train_split, processor) if len(train_split) <= MAX_CACHED_RECORDS else train_split
-    classes_per_batch = hp.get("classes_per_batch") or 0
-    sampler = class_grouped_sampler(train_split, data, hp["batch_size"], classes_per_batch, seed,
-                                    required=explicit_classes_per_batch) if classes_per_batch else None
-    if sampler is None:
-        classes_per_batch = 0
     trainer = FusionRSCLIPTrainer(model=train_model, args=args, train_dataset=train_data, data_collator=collator,
                                   processing_class=processor, class_loss_weight=class_loss_weight,
                                   class_loss_text=bool(hp.get("class_loss_text")),
-                                  train_sampler=sampler,
                                   callbacks=[EMACallback(hp["ema_decay"])] if hp.get("ema_decay") else None)
     start = time.perf_counter()
     result = trainer.train()
@@ -406,7 +357,6 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                "class_loss_weight": class_loss_weight,
                "class_loss_text": bool(class_loss_weight and hp.get("class_loss_text")),
                "ema_decay": hp.get("ema_decay"),
-               "classes_per_batch": classes_per_batch,
                "train_seconds": round(train_seconds, 1), "train_loss": result.training_loss,
                "loss_history": [h["loss"] for h in trainer.state.log_history if "loss" in h]}
     if eval_split:

@@ -70,9 +70,8 @@ class FusionRSCLIPConfig(PreTrainedConfig):
         loss_type: `infonce` (CLIP) or `siglip` (pairwise sigmoid).
         ir_text: which captions pair with the IR view: `ir_captions` (IR-aware) or `captions` (scene).
         separate_ir_tower: a second vision tower for IR instead of one shared tower + modality embedding.
-        dedupe_text_negatives: in the text terms, a text that is one of an image's own captions is no negative
-            of that image (InfoNCE leaves it out of the softmax, SigLIP labels it positive). The training collator
-            passes caption ids for this; given only token ids, records with identical captions are deduplicated.
+        dedupe_text_negatives: in the text terms, records whose captions are identical (token for token) are
+            not negatives of each other: InfoNCE leaves them out of the softmax, SigLIP labels them positive.
         separate_rgb_ir_temperature: the RGB<->IR term learns its own logit scale (the text terms share one).
         gather_across_ranks: gather features (with gradients) across torch.distributed ranks for global negatives.
         image_size / max_text_length: what the processor produces for this model.

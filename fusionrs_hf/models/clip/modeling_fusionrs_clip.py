@@ -78,15 +78,13 @@ def contrastive_loss(logits: torch.Tensor, offset: int = 0, positives: torch.Ten
 
 
 def infonce_loss(a, b, a_all, b_all, logit_scale, offset: int = 0,
-                 positives: torch.Tensor | None = None, b_positives: torch.Tensor | None = None) -> torch.Tensor:
+                 positives: torch.Tensor | None = None) -> torch.Tensor:
     """Symmetric InfoNCE (CLIP) of normalised local embeddings a, b against the gathered a_all, b_all.
-    `positives` (local rows of a x global columns of b) takes pairs other than the diagonal out of the
-    negatives; `b_positives` does the same for the rows of b (default: `positives`, for a symmetric
-    relation such as identical captions). The mean of this over ranks equals the loss of one process on
-    the combined batch."""
+    `positives` (local rows x global columns; row i and column j pair up in both directions) takes pairs
+    other than the diagonal out of the negatives. The mean of this over ranks equals the loss of one
+    process on the combined batch."""
     return (contrastive_loss(logit_scale * a @ b_all.t(), offset, positives)
-            + contrastive_loss(logit_scale * b @ a_all.t(), offset,
-                               positives if b_positives is None else b_positives)) / 2
+            + contrastive_loss(logit_scale * b @ a_all.t(), offset, positives)) / 2
 
 
 def siglip_loss(a, b, a_all, b_all, logit_scale, logit_bias, offset: int = 0,
@@ -133,34 +131,6 @@ def same_text_positives(keys: torch.Tensor, keys_all: torch.Tensor, offset: int 
     rows = torch.arange(keys.shape[0], device=keys.device)
     positives[rows, rows + offset] = True
     return positives
-
-
-def text_positives(keys, world: int, offset: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(image rows, text rows) masks of the extra positives of a text term from its `keys`: `text_keys`
-    (identical captions; one symmetric mask) or a (caption ids, caption-set ids) pair (`caption_set_positives`),
-    gathered over ranks when `world` > 1."""
-    if isinstance(keys, tuple):
-        ids, set_ids = keys
-        ids_all = gather_keys(ids[:, None])[:, 0] if world > 1 else ids
-        set_ids_all = gather_keys(set_ids) if world > 1 else set_ids
-        return caption_set_positives(ids, set_ids, ids_all, set_ids_all, offset)
-    positives = same_text_positives(keys, gather_keys(keys) if world > 1 else keys, offset)
-    return positives, positives
-
-
-def caption_set_positives(keys: torch.Tensor, set_keys: torch.Tensor, keys_all: torch.Tensor,
-                          set_keys_all: torch.Tensor, offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Masks of the pairs in which the text is one of the image's own captions, from caption ids: `keys`
-    (batch,) the caption each record was paired with, `set_keys` (batch, n) all of the record's captions
-    (-1 padding); `*_all` the same gathered over ranks. Returns (image rows x global texts, text rows x
-    global images). Wider than `same_text_positives`: on UCM two images often share some of their five
-    captions without being paired with the same one."""
-    image_rows = (set_keys[:, :, None] == keys_all[None, None, :]).any(dim=1)
-    text_rows = (set_keys_all[None, :, :] == keys[:, None, None]).any(dim=2)
-    rows = torch.arange(keys.shape[0], device=keys.device)
-    image_rows[rows, rows + offset] = True
-    text_rows[rows, rows + offset] = True
-    return image_rows, text_rows
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -340,10 +310,6 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
         ir_input_ids: torch.LongTensor | None = None,
         ir_attention_mask: torch.Tensor | None = None,
         return_loss: bool | None = None,
-        caption_keys: torch.LongTensor | None = None,
-        caption_set_keys: torch.LongTensor | None = None,
-        ir_caption_keys: torch.LongTensor | None = None,
-        ir_caption_set_keys: torch.LongTensor | None = None,
     ) -> FusionRSCLIPOutput:
         r"""
         input_ids / attention_mask: scene captions (pair with RGB and fused embeddings).
@@ -351,10 +317,6 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
         ir_input_ids / ir_attention_mask: captions paired with the IR view (IR-aware or scene, by
             `config.ir_text`); when absent the IR view pairs with `input_ids`.
         return_loss: compute the weighted loss over the terms whose inputs are present.
-        caption_keys / caption_set_keys (and the ir_ pair): training only, with `config.dedupe_text_negatives`:
-            integer ids (batch,) of the caption each record is paired with and (batch, n) of all its captions
-            (-1 padding), from the collator. With them a text that is one of another image's captions is no
-            negative of that image; without them only identical captions are left out of each other's negatives.
         """
         weights = self.config.loss_weights
         text = ir_text = None
@@ -388,16 +350,8 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
         if return_loss:
             keys = None
             if self.config.dedupe_text_negatives:
-                if caption_keys is not None and caption_set_keys is not None:
-                    scene = (caption_keys, caption_set_keys)
-                else:
-                    scene = None if input_ids is None else text_keys(input_ids, attention_mask)
-                if ir_caption_keys is not None and ir_caption_set_keys is not None:
-                    ir_keys = (ir_caption_keys, ir_caption_set_keys)
-                elif ir_input_ids is not None:
-                    ir_keys = text_keys(ir_input_ids, ir_attention_mask)
-                else:
-                    ir_keys = scene
+                scene = None if input_ids is None else text_keys(input_ids, attention_mask)
+                ir_keys = scene if ir_input_ids is None else text_keys(ir_input_ids, ir_attention_mask)
                 keys = {"rgb_text": scene, "fused_text": scene, "ir_text": ir_keys}
             losses = dict(zip(LOSS_TERMS, self.compute_losses(pairs, keys)))
             terms = [(weights[n], term) for n, term in losses.items() if term is not None]
@@ -412,10 +366,9 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
 
     def compute_losses(self, pairs: dict, keys: dict | None = None) -> tuple:
         """Each loss term (None where its inputs are absent), with negatives gathered across ranks.
-        `keys` maps a text term to the `text_keys` of its captions, or to (caption ids, caption-set ids):
-        records whose captions are identical (or, with sets, an image and another record's caption that is
-        one of its own) are then not negatives of each other in that term. UCM-style caption sets repeat
-        captions across images, and no model can tell identical texts apart."""
+        `keys` maps a text term to the `text_keys` of its captions: records whose captions are identical
+        are then not negatives of each other in that term (UCM-style caption sets repeat captions across
+        images, and no model can tell identical texts apart)."""
         rank, world = distributed_world() if self.config.gather_across_ranks else (0, 1)
         cache: dict[int, torch.Tensor] = {}
         key_cache: dict[int, torch.Tensor] = {}
@@ -435,16 +388,16 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
                 losses.append(None)
                 continue
             offset = rank * a.shape[0]
-            positives = b_positives = None
+            positives = None
             if keys is not None and keys.get(name) is not None:
                 k = keys[name]
                 if id(k) not in key_cache:
-                    key_cache[id(k)] = text_positives(k, world, offset)
-                positives, b_positives = key_cache[id(k)]
+                    key_cache[id(k)] = same_text_positives(k, gather_keys(k) if world > 1 else k, offset)
+                positives = key_cache[id(k)]
             if self.config.loss_type == "siglip":
                 losses.append(siglip_loss(a, b, gathered(a), gathered(b), scale, self.logit_bias, offset, positives))
             else:
-                losses.append(infonce_loss(a, b, gathered(a), gathered(b), scale, offset, positives, b_positives))
+                losses.append(infonce_loss(a, b, gathered(a), gathered(b), scale, offset, positives))
         return tuple(losses)
 
     # ----- init from a transformers CLIPModel ----------------------------------------------------------------
@@ -477,4 +430,4 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
 
 
 __all__ = ["FusionRSCLIPModel", "FusionRSCLIPPreTrainedModel", "FusionRSCLIPOutput", "infonce_loss", "siglip_loss",
-           "contrastive_loss", "gather_with_grad", "text_keys", "same_text_positives", "caption_set_positives"]
+           "contrastive_loss", "gather_with_grad", "text_keys", "same_text_positives"]
