@@ -197,23 +197,3 @@ def test_class_diagnostics_separate_class_from_instance_errors():
     assert result["image_to_text_top1_same_class"] == 100 and result["text_to_image_top1_same_class"] == 100
     # within its class each query's own item comes second: R@1 0, R@5 and R@10 100 in both directions
     assert result["class_oracle_mR"] == pytest.approx(200 / 3)
-
-
-@pytest.mark.parametrize("with_text", [False, True])
-def test_class_loss_views(tiny_run, ucm_small_dataset, tmp_path, with_text):
-    from transformers import AutoProcessor, TrainingArguments
-
-    from fusionrs_hf.training.clip import FusionRSCLIPTrainer, supervised_contrastive_loss
-
-    processor = AutoProcessor.from_pretrained(tiny_run[0])
-    model = AutoModel.from_pretrained(tiny_run[0]).eval()
-    records = _records(ucm_small_dataset, n=8)
-    class_ids = {name: i for i, name in enumerate(sorted({r["class_name"] for r in records}))}
-    batch = FusionRSCLIPCollator(processor, class_ids=class_ids)(records)
-    trainer = FusionRSCLIPTrainer(model=model, args=TrainingArguments(str(tmp_path), report_to="none", use_cpu=True),
-                                  class_loss_weight=0.5, class_loss_text=with_text)
-    with torch.no_grad():
-        loss, out = trainer.compute_loss(model, dict(batch), return_outputs=True)
-    views = [out.rgb_embeds, out.ir_embeds] + ([out.text_embeds, out.ir_text_embeds] if with_text else [])
-    labels = batch["class_labels"].repeat(len(views))
-    torch.testing.assert_close(loss, out.loss + 0.5 * supervised_contrastive_loss(torch.cat(views), labels))

@@ -34,9 +34,6 @@ def register(subparsers) -> None:
     train.add_argument("--class-loss-weight", type=float, metavar="W",
                        help="add W x a supervised contrastive loss over the image embeddings with the dataset's "
                             "class_name labels (0: off)")
-    train.add_argument("--class-loss-text", action=argparse.BooleanOptionalAction, default=None,
-                       help="the class loss also pulls together the captions (scene and IR-aware) of a class and "
-                            "the images of that class (default: the preset's)")
     train.add_argument("--ema-decay", type=float, metavar="D",
                        help="save the exponential moving average of the weights (decay D, e.g. 0.98; 0: off)")
     train.add_argument("--epochs", type=float)
@@ -88,7 +85,7 @@ def run_train(args) -> int:
         push_to_hub=args.push_to_hub, dedupe_text_negatives=args.dedupe_text_negatives,
         separate_rgb_ir_temperature=args.separate_rgb_ir_temperature,
         loss_weights=args.loss_weights, image_size=args.image_size, vision_hidden_sizes=args.vision_hidden_sizes,
-        class_loss_weight=args.class_loss_weight, class_loss_text=args.class_loss_text, ema_decay=args.ema_decay)
+        class_loss_weight=args.class_loss_weight, ema_decay=args.ema_decay)
     print(f"trained {summary['steps']} steps in {summary['train_seconds']} s; saved to {args.out}")
     if "metrics" in summary:
         print(metrics_table(summary["metrics"]))

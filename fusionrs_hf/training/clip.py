@@ -181,10 +181,9 @@ def load_fusionrs(data: str, split: str):
 class FusionRSCLIPTrainer(Trainer):
     """Trainer that also logs each loss term (averaged over the logging window) and the temperature."""
 
-    def __init__(self, *args, class_loss_weight: float = 0.0, class_loss_text: bool = False, **kwargs):
+    def __init__(self, *args, class_loss_weight: float = 0.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.class_loss_weight = class_loss_weight
-        self.class_loss_text = class_loss_text
         self._term_sums: dict[str, float] = defaultdict(float)
         self._term_counts: dict[str, int] = defaultdict(int)
 
@@ -199,8 +198,7 @@ class FusionRSCLIPTrainer(Trainer):
         terms = {name: outputs.get(f"loss_{name}") for name in LOSS_TERMS}
         loss = outputs["loss"]
         if class_labels is not None and self.class_loss_weight > 0:
-            names = ("rgb_embeds", "ir_embeds") + (("text_embeds", "ir_text_embeds") if self.class_loss_text else ())
-            views = list({id(v): v for v in map(outputs.get, names) if v is not None}.values())
+            views = [v for v in (outputs.get("rgb_embeds"), outputs.get("ir_embeds")) if v is not None]
             terms["class"] = supervised_contrastive_loss(torch.cat(views), class_labels.repeat(len(views)))
             loss = loss + self.class_loss_weight * terms["class"]
         for name, term in terms.items():
@@ -282,8 +280,7 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                dedupe_text_negatives: bool | None = None, separate_rgb_ir_temperature: bool | None = None,
                loss_weights: dict | None = None, image_size: int | None = None,
                vision_hidden_sizes: list[int] | None = None,
-               class_loss_weight: float | None = None, class_loss_text: bool | None = None,
-               ema_decay: float | None = None) -> dict:
+               class_loss_weight: float | None = None, ema_decay: float | None = None) -> dict:
     """Train, save (model + processor + card) to `out_dir`, evaluate retrieval on `eval_split`; returns a summary."""
     from transformers import set_seed
 
@@ -293,8 +290,7 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
     hp = preset_hyperparameters(TRAIN_PRESETS, preset, epochs=epochs, batch_size=batch_size,
                                 learning_rate=learning_rate, dedupe_text_negatives=dedupe_text_negatives,
                                 separate_rgb_ir_temperature=separate_rgb_ir_temperature,
-                                class_loss_weight=class_loss_weight, class_loss_text=class_loss_text,
-                                ema_decay=ema_decay)
+                                class_loss_weight=class_loss_weight, ema_decay=ema_decay)
     set_seed(seed)
     train_split = first_records(load_fusionrs(data, "train"), max_train_samples)
 
@@ -338,7 +334,6 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
     train_data = ProcessedViews(train_split, processor) if len(train_split) <= MAX_CACHED_RECORDS else train_split
     trainer = FusionRSCLIPTrainer(model=train_model, args=args, train_dataset=train_data, data_collator=collator,
                                   processing_class=processor, class_loss_weight=class_loss_weight,
-                                  class_loss_text=bool(hp.get("class_loss_text")),
                                   callbacks=[EMACallback(hp["ema_decay"])] if hp.get("ema_decay") else None)
     start = time.perf_counter()
     result = trainer.train()
@@ -354,9 +349,7 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                "loss_weights": model.config.loss_weights,
                "dedupe_text_negatives": model.config.dedupe_text_negatives,
                "separate_rgb_ir_temperature": model.config.separate_rgb_ir_temperature,
-               "class_loss_weight": class_loss_weight,
-               "class_loss_text": bool(class_loss_weight and hp.get("class_loss_text")),
-               "ema_decay": hp.get("ema_decay"),
+               "class_loss_weight": class_loss_weight, "ema_decay": hp.get("ema_decay"),
                "train_seconds": round(train_seconds, 1), "train_loss": result.training_loss,
                "loss_history": [h["loss"] for h in trainer.state.log_history if "loss" in h]}
     if eval_split:
