@@ -26,10 +26,11 @@ MODES = tuple(MODE_LOSS_WEIGHTS)
 COLUMNS = ["rgb", "ir", "captions", "ir_captions"]
 
 # Trainer settings per preset. `small` is sized for 2 CPU cores in under 15 minutes (8-9 alone). Its recipe
-# (issue #3; UCM validation, seeds 0/1/2): batch 128, lr 3e-3, RGB<->IR weighted 2 with its own temperature, a
-# SupCon class term (0.25) and the weights' moving average (0.98) give RGB<->text mR 40.2/39.0/39.1 and RGB->IR
-# R@1 81.9/83.8/78.1, against 37.7 and 77-78 for batch 64, lr 2e-3, equal weights; the price is IR->text R@1
-# (15-19 -> 13.8/12.4/11.9). A second run of seed 2 gave 37.4 and 80.0 (CPU runs are not bit-reproducible).
+# (issue #3; UCM validation, seeds 0/1/2/3): batch 128, lr 3e-3, RGB<->IR weighted 2 with its own temperature, a
+# SupCon class term (0.25) and the weights' moving average (0.98) give RGB<->text mR 40.2/39.0/39.1/34.7 and
+# RGB->IR R@1 81.9/83.8/78.1/84.3, against 37.7 and 77-78 for batch 64, lr 2e-3, equal weights; the price is
+# IR->text R@1 (15-19 -> 13.8/12.4/11.9/10.0). A second run of seed 2 gave 37.4 and 80.0 (CPU runs are not
+# bit-reproducible).
 # Presets may carry `loss_weights` (re-weighting only the mode's terms), `separate_rgb_ir_temperature`,
 # `class_loss_weight` (skipped with a warning on data without class labels) and `ema_decay`.
 TRAIN_PRESETS = {
