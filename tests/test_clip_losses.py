@@ -197,3 +197,67 @@ def test_separate_rgb_ir_temperature():
     torch.testing.assert_close(out.loss_rgb_text, infonce_loss(rgb, text, rgb, text, model.temperature_scale()))
     out.loss_rgb_ir.backward()
     assert model.rgb_ir_logit_scale.grad is not None and model.logit_scale.grad is None
+
+
+def _multi_caption_infonce_by_hand(a, b, scale, k):
+    # image i owns captions i*k .. i*k+k-1; each caption retrieves its image; each image retrieves each of its
+    # captions with its other k-1 captions left out of that softmax
+    n, total_images, total_texts = a.shape[0], 0.0, 0.0
+    for i in range(n):
+        for own in range(i * k, i * k + k):
+            columns = [j for j in range(n * k) if j == own or j // k != i]
+            denominator = sum(math.exp(scale * float(a[i] @ b[j])) for j in columns)
+            total_images += -math.log(math.exp(scale * float(a[i] @ b[own])) / denominator)
+    for t in range(n * k):
+        row = [math.exp(scale * float(b[t] @ a[j])) for j in range(n)]
+        total_texts += -math.log(row[t // k] / sum(row))
+    return (total_images + total_texts) / (2 * n * k)
+
+
+def test_multi_caption_infonce_matches_hand_computation():
+    a, b = _unit(4, 8, 10), _unit(12, 8, 11)
+    got = infonce_loss(a, b, a, b, torch.tensor(6.0), captions_per_image=3)
+    assert got.item() == pytest.approx(_multi_caption_infonce_by_hand(a, b, 6.0, 3), rel=1e-5)
+    # one caption per image is plain CLIP
+    assert _multi_caption_infonce_by_hand(a, b[:4], 6.0, 1) == pytest.approx(_infonce_by_hand(a, b[:4], 6.0))
+
+
+def test_multi_caption_siglip_counts_every_own_caption_positive():
+    a, b = _unit(3, 8, 12), _unit(6, 8, 13)
+    scale, bias = 10.0, -3.0
+    expected = sum(-math.log(1 / (1 + math.exp(-(1.0 if j // 2 == i else -1.0) * (scale * float(a[i] @ b[j]) + bias))))
+                   for i in range(3) for j in range(6)) / 3
+    got = siglip_loss(a, b, a, b, torch.tensor(scale), torch.tensor(bias), captions_per_image=2)
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["infonce", "siglip"])
+def test_multi_caption_rank_split_averages_to_the_global_loss(loss):
+    a, b = _unit(8, 6, 14), _unit(24, 6, 15)
+    scale, bias = torch.tensor(5.0), torch.tensor(-2.0)
+    fn = (lambda x, y, xa, ya, off: infonce_loss(x, y, xa, ya, scale, off, captions_per_image=3)) \
+        if loss == "infonce" else (lambda x, y, xa, ya, off: siglip_loss(x, y, xa, ya, scale, bias, off,
+                                                                         captions_per_image=3))
+    per_rank = [fn(a[r * 4:(r + 1) * 4], b[r * 12:(r + 1) * 12], a, b, r * 4) for r in range(2)]
+    torch.testing.assert_close(sum(per_rank) / 2, fn(a, b, a, b, 0))
+
+
+def test_model_takes_k_captions_per_image_and_rejects_uneven_counts():
+    model = tiny_model(mode="trimodal_fused").eval()
+    inputs = tiny_inputs(batch=4)
+    one = model(**inputs, return_loss=True)
+    # each caption three times: the same texts, now k = 3 per image (consecutive rows)
+    tripled = {**inputs, **{key: inputs[key].repeat_interleave(3, dim=0)
+                            for key in ("input_ids", "attention_mask", "ir_input_ids", "ir_attention_mask")}}
+    three = model(**tripled, return_loss=True)
+    assert three.logits_per_rgb_text.shape == (4, 12)
+    scale = model.temperature_scale()
+    for name, (a, b) in {"rgb_text": (three.rgb_embeds, three.text_embeds),
+                         "ir_text": (three.ir_embeds, three.ir_text_embeds),
+                         "fused_text": (three.fused_embeds, three.text_embeds)}.items():
+        torch.testing.assert_close(three[f"loss_{name}"], infonce_loss(a, b, a, b, scale, captions_per_image=3))
+        assert not torch.allclose(three[f"loss_{name}"], one[f"loss_{name}"])  # each negative now counts 3 times
+    torch.testing.assert_close(three.loss_rgb_ir, one.loss_rgb_ir)
+    uneven = {**inputs, "input_ids": inputs["input_ids"][:3], "attention_mask": inputs["attention_mask"][:3]}
+    with pytest.raises(ValueError, match="rgb_text: 3 captions for 4 images"):
+        model(**uneven, return_loss=True)
