@@ -36,9 +36,6 @@ def register(subparsers) -> None:
                             "class_name labels (0: off)")
     train.add_argument("--ema-decay", type=float, metavar="D",
                        help="save the exponential moving average of the weights (decay D, e.g. 0.98; 0: off)")
-    train.add_argument("--captions-per-image", type=int, metavar="K",
-                       help="K captions of each kind per image in every step, all of them positives of the image "
-                            "(default: the preset's; 1 is plain CLIP)")
     train.add_argument("--epochs", type=float)
     train.add_argument("--max-steps", type=int, default=-1)
     train.add_argument("--batch-size", type=int)
@@ -59,8 +56,6 @@ def register(subparsers) -> None:
     evaluate.add_argument("--batch-size", type=int, default=128)
     evaluate.add_argument("--by-class", action="store_true",
                           help="also report how much of the RGB<->text error is class confusion (needs class_name)")
-    evaluate.add_argument("--tta", action="store_true",
-                          help="test-time augmentation: average each image embedding over its 8 flips and rotations")
     evaluate.set_defaults(func=run_eval)
 
 
@@ -90,8 +85,7 @@ def run_train(args) -> int:
         push_to_hub=args.push_to_hub, dedupe_text_negatives=args.dedupe_text_negatives,
         separate_rgb_ir_temperature=args.separate_rgb_ir_temperature,
         loss_weights=args.loss_weights, image_size=args.image_size, vision_hidden_sizes=args.vision_hidden_sizes,
-        class_loss_weight=args.class_loss_weight, ema_decay=args.ema_decay,
-        captions_per_image=args.captions_per_image)
+        class_loss_weight=args.class_loss_weight, ema_decay=args.ema_decay)
     print(f"trained {summary['steps']} steps in {summary['train_seconds']} s; saved to {args.out}")
     if "metrics" in summary:
         print(metrics_table(summary["metrics"]))
@@ -101,7 +95,7 @@ def run_train(args) -> int:
 def run_eval(args) -> int:
     from ..training.clip import evaluate_checkpoint, metrics_table
 
-    metrics = evaluate_checkpoint(args.model, args.data, args.split, args.batch_size, by_class=args.by_class, tta=args.tta)
+    metrics = evaluate_checkpoint(args.model, args.data, args.split, args.batch_size, by_class=args.by_class)
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_text(json.dumps(metrics, indent=2))

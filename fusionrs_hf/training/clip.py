@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from transformers import Trainer, TrainingArguments
 
 from ..hub import push_model_folder, retrieval_eval_results, write_eval_results
@@ -89,9 +88,8 @@ def model_and_processor_from_clip(clip_name_or_path: str, **config_kwargs):
 
 @dataclass
 class FusionRSCLIPCollator:
-    """FusionRS records -> model inputs. Picks `captions_per_image` scene captions and `ir_captions_per_image`
-    IR captions per record (at random when `random_caption`; distinct while the record has enough), processes
-    both views, and applies the same flip/rotation to RGB and IR."""
+    """FusionRS records -> model inputs. Picks one scene caption and one IR caption per record (at random
+    when `random_caption`), processes both views, and applies the same flip/rotation to RGB and IR."""
 
     processor: FusionRSProcessor
     mode: str = "trimodal"
@@ -99,36 +97,26 @@ class FusionRSCLIPCollator:
     augment: bool = False
     random_caption: bool = True
     class_ids: dict[str, int] | None = None
-    captions_per_image: int = 1
-    ir_captions_per_image: int = 1
     seed: int = 0
     rng: random.Random = field(init=False, repr=False)
 
     def __post_init__(self):
-        for name in ("captions_per_image", "ir_captions_per_image"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         self.rng = random.Random(self.seed)
 
-    def _pick(self, captions: list[str], k: int) -> list[str]:
-        if not self.random_caption:
-            return [captions[i % len(captions)] for i in range(k)]
-        if k == 1:
-            return [self.rng.choice(captions)]
-        distinct = self.rng.sample(captions, min(k, len(captions)))
-        return distinct + self.rng.choices(captions, k=k - len(distinct))  # too few: all of them, then repeats
+    def _pick(self, captions: list[str]) -> str:
+        return self.rng.choice(captions) if self.random_caption else captions[0]
 
     def __call__(self, records: list[dict]) -> dict:
         weights = MODE_LOSS_WEIGHTS[self.mode]
         use_ir = weights["ir_text"] > 0 or weights["rgb_ir"] > 0
         processed = "pixel_values" in records[0]  # from ProcessedViews: the images are tensors already
-        kwargs = {"text": [c for r in records for c in self._pick(r["captions"], self.captions_per_image)]}
+        kwargs = {"text": [self._pick(r["captions"]) for r in records]}
         if not processed:
             kwargs["rgb_images"] = [r["rgb"] for r in records]
             if use_ir:
                 kwargs["ir_images"] = [r["ir"] for r in records]
         if use_ir and weights["ir_text"] > 0:
-            kwargs["ir_text"] = [c for r in records for c in self._pick(r[self.ir_text], self.ir_captions_per_image)]
+            kwargs["ir_text"] = [self._pick(r[self.ir_text]) for r in records]
         batch = dict(self.processor(**kwargs))
         if processed:
             batch["pixel_values"] = torch.stack([r["pixel_values"] for r in records]).float()
@@ -293,8 +281,7 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                dedupe_text_negatives: bool | None = None, separate_rgb_ir_temperature: bool | None = None,
                loss_weights: dict | None = None, image_size: int | None = None,
                vision_hidden_sizes: list[int] | None = None,
-               class_loss_weight: float | None = None, ema_decay: float | None = None,
-               captions_per_image: int | None = None) -> dict:
+               class_loss_weight: float | None = None, ema_decay: float | None = None) -> dict:
     """Train, save (model + processor + card) to `out_dir`, evaluate retrieval on `eval_split`; returns a summary."""
     from transformers import set_seed
 
@@ -304,10 +291,7 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
     hp = preset_hyperparameters(TRAIN_PRESETS, preset, epochs=epochs, batch_size=batch_size,
                                 learning_rate=learning_rate, dedupe_text_negatives=dedupe_text_negatives,
                                 separate_rgb_ir_temperature=separate_rgb_ir_temperature,
-                                class_loss_weight=class_loss_weight, ema_decay=ema_decay,
-                                captions_per_image=captions_per_image)
-    if hp.get("captions_per_image", 1) > 1 and hp.get("dedupe_text_negatives"):
-        raise ValueError("captions_per_image > 1 and dedupe_text_negatives do not combine: pick one")
+                                class_loss_weight=class_loss_weight, ema_decay=ema_decay)
     set_seed(seed)
     train_split = first_records(load_fusionrs(data, "train"), max_train_samples)
 
@@ -347,7 +331,7 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
     if class_ids is None:
         class_loss_weight = 0.0
     collator = FusionRSCLIPCollator(processor, mode=mode, ir_text=ir_text, augment=augment, seed=seed,
-                                    class_ids=class_ids, captions_per_image=hp.get("captions_per_image", 1))
+                                    class_ids=class_ids)
     train_data = ProcessedViews(train_split, processor) if len(train_split) <= MAX_CACHED_RECORDS else train_split
     trainer = FusionRSCLIPTrainer(model=train_model, args=args, train_dataset=train_data, data_collator=collator,
                                   processing_class=processor, class_loss_weight=class_loss_weight,
@@ -367,7 +351,6 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
                "dedupe_text_negatives": model.config.dedupe_text_negatives,
                "separate_rgb_ir_temperature": model.config.separate_rgb_ir_temperature,
                "class_loss_weight": class_loss_weight, "ema_decay": hp.get("ema_decay"),
-               "captions_per_image": collator.captions_per_image,
                "train_seconds": round(train_seconds, 1), "train_loss": result.training_loss,
                "loss_history": [h["loss"] for h in trainer.state.log_history if "loss" in h]}
     if eval_split:
@@ -387,26 +370,10 @@ def train_clip(data: str, out_dir: str, preset: str = "small", mode: str = "trim
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def encode_views(model: FusionRSCLIPModel, pixel_values: torch.Tensor, ir_pixel_values: torch.Tensor,
-                 tta: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Normalised RGB, IR and fused embeddings of a batch of processed views. With `tta`, each is the
-    normalised mean over the 8 flips and 90-degree rotations of the views (the training augmentations), a
-    test-time augmentation."""
-    transforms = [(k, flip) for k in range(4) for flip in (False, True)] if tta else [(0, False)]
-    sums = None
-    for k, flip in transforms:
-        rgb, ir = model._encode_images(flip_rotate(pixel_values, k, flip), flip_rotate(ir_pixel_values, k, flip))
-        views = [F.normalize(v, dim=-1) for v in (rgb, ir, model.fusion(rgb, ir))]
-        sums = views if sums is None else [a + b for a, b in zip(sums, views)]
-    return tuple(F.normalize(v, dim=-1) for v in sums)
-
-
 @torch.inference_mode()
-def encode_for_retrieval(model: FusionRSCLIPModel, processor: FusionRSProcessor, dataset, batch_size: int = 128,
-                         tta: bool = False) -> dict:
+def encode_for_retrieval(model: FusionRSCLIPModel, processor: FusionRSProcessor, dataset, batch_size: int = 128) -> dict:
     """Normalised embeddings of every record's RGB, IR and fused view, of all its scene captions (`text`) and
-    IR-aware captions (`ir_text`, when the dataset has them), with the image index of each caption row.
-    `tta`: average each image embedding over the 8 flips and rotations (see `encode_views`)."""
+    IR-aware captions (`ir_text`, when the dataset has them), with the image index of each caption row."""
     model.eval()
     device = next(model.parameters()).device
     out = defaultdict(list)
@@ -414,10 +381,10 @@ def encode_for_retrieval(model: FusionRSCLIPModel, processor: FusionRSProcessor,
     for start in range(0, len(dataset), batch_size):
         rows = dataset[start:start + batch_size]
         images = processor(rgb_images=rows["rgb"], ir_images=rows["ir"]).to(device)
-        rgb, ir, fused = encode_views(model, images["pixel_values"], images["ir_pixel_values"], tta)
-        out["rgb"].append(rgb)
-        out["ir"].append(ir)
-        out["fused"].append(fused)
+        rgb, ir = model._encode_images(images["pixel_values"], images["ir_pixel_values"])
+        out["rgb"].append(torch.nn.functional.normalize(rgb, dim=-1))
+        out["ir"].append(torch.nn.functional.normalize(ir, dim=-1))
+        out["fused"].append(torch.nn.functional.normalize(model.fusion(rgb, ir), dim=-1))
         for column, key in (("captions", "text"), ("ir_captions", "ir_text")):
             if column not in rows:
                 continue
@@ -432,14 +399,12 @@ def encode_for_retrieval(model: FusionRSCLIPModel, processor: FusionRSProcessor,
     return embeds
 
 
-def evaluate_clip_retrieval(model, processor, dataset, batch_size: int = 128, by_class: bool = False,
-                            tta: bool = False) -> dict:
+def evaluate_clip_retrieval(model, processor, dataset, batch_size: int = 128, by_class: bool = False) -> dict:
     """Retrieval metrics; with `by_class`, also how much of the RGB<->text error is class confusion
-    (`class_diagnostics`, from the split's `class_name`); with `tta`, image embeddings averaged over the 8
-    flips and rotations."""
+    (`class_diagnostics`, from the split's `class_name`)."""
     from ..metrics.retrieval import class_diagnostics, retrieval_metrics
 
-    embeds = encode_for_retrieval(model, processor, dataset, batch_size, tta)
+    embeds = encode_for_retrieval(model, processor, dataset, batch_size)
     metrics = retrieval_metrics(embeds, embeds["text_owner"], embeds.get("ir_text_owner"))
     if by_class:
         classes = dataset["class_name"] if "class_name" in dataset.column_names else []
@@ -453,7 +418,7 @@ def evaluate_clip_retrieval(model, processor, dataset, batch_size: int = 128, by
 
 
 def evaluate_checkpoint(model_name_or_path: str, data: str, split: str = "validation", batch_size: int = 128,
-                        by_class: bool = False, tta: bool = False) -> dict:
+                        by_class: bool = False) -> dict:
     """Retrieval metrics of a saved FusionRSCLIPModel (folder or Hub id) on a FusionRS dataset split."""
     from transformers import AutoModel, AutoProcessor
 
@@ -461,7 +426,7 @@ def evaluate_checkpoint(model_name_or_path: str, data: str, split: str = "valida
     processor = AutoProcessor.from_pretrained(model_name_or_path)
     if torch.cuda.is_available():
         model = model.cuda()
-    return evaluate_clip_retrieval(model, processor, load_fusionrs(data, split), batch_size, by_class, tta)
+    return evaluate_clip_retrieval(model, processor, load_fusionrs(data, split), batch_size, by_class)
 
 
 # ---------------------------------------------------------------------------------------------------------------

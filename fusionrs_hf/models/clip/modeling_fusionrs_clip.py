@@ -60,18 +60,16 @@ def gather_with_grad(features: torch.Tensor) -> torch.Tensor:
     return _GatherWithGrad.apply(features)
 
 
-def contrastive_loss(logits: torch.Tensor, offset: int = 0, positives: torch.Tensor | None = None,
-                     labels: torch.Tensor | None = None) -> torch.Tensor:
-    """Cross-entropy of local rows against global columns: row i's positive is column `labels[i]` (default
-    offset + i). A boolean `positives` mask (local rows x global columns) marks further columns that are not
-    negatives of row i: they are left out of its softmax.
+def contrastive_loss(logits: torch.Tensor, offset: int = 0, positives: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy of local rows against global columns: row i's positive is column offset + i. A boolean
+    `positives` mask (local rows x global columns) marks further columns that are not negatives of row i:
+    they are left out of its softmax.
 
     (Why not a multi-positive target instead: when the extra positives are identical captions, their
     embeddings are identical, and a uniform target over them has exactly plain InfoNCE's loss and
     gradients. Leaving them out of the softmax is what stops pushing an image away from its own text.)"""
     rows = torch.arange(logits.shape[0], device=logits.device)
-    if labels is None:
-        labels = rows + offset
+    labels = rows + offset
     if positives is not None:
         others = positives.clone()
         others[rows, labels] = False
@@ -79,52 +77,28 @@ def contrastive_loss(logits: torch.Tensor, offset: int = 0, positives: torch.Ten
     return F.cross_entropy(logits, labels)
 
 
-def caption_owner_mask(images: int, captions_per_image: int, offset: int, columns: int,
-                       device=None) -> torch.Tensor:
-    """(local images, global captions) mask of each image's own captions, when the captions come
-    `captions_per_image` consecutive rows per image and the local images start at global row `offset`."""
-    rows = torch.arange(images, device=device) + offset
-    return (torch.arange(columns, device=device)[None, :] // captions_per_image) == rows[:, None]
-
-
 def infonce_loss(a, b, a_all, b_all, logit_scale, offset: int = 0,
-                 positives: torch.Tensor | None = None, captions_per_image: int = 1) -> torch.Tensor:
+                 positives: torch.Tensor | None = None) -> torch.Tensor:
     """Symmetric InfoNCE (CLIP) of normalised local embeddings a, b against the gathered a_all, b_all.
     `positives` (local rows x global columns; row i and column j pair up in both directions) takes pairs
-    other than the diagonal out of the negatives. With `captions_per_image` k > 1, b holds k captions per
-    row of a (rows i*k .. i*k+k-1 belong to row i): each caption retrieves its own row of a, and row i of a
-    retrieves each of its k captions in turn with the other k-1 left out of that softmax, so an image is
-    never pushed away from its own captions. The mean of this over ranks equals the loss of one process on
-    the combined batch."""
-    k = captions_per_image
-    if k == 1:
-        return (contrastive_loss(logit_scale * a @ b_all.t(), offset, positives)
-                + contrastive_loss(logit_scale * b @ a_all.t(), offset, positives)) / 2
-    if positives is not None:
-        raise ValueError("several captions per image and caption-level positives do not combine")
-    if b.shape[0] != k * a.shape[0]:
-        raise ValueError(f"{b.shape[0]} captions for {a.shape[0]} images: expected {k} per image")
-    caption_rows = torch.arange(b.shape[0], device=b.device)
-    text_to_image = contrastive_loss(logit_scale * b @ a_all.t(), labels=caption_rows // k + offset)
-    image_to_text = contrastive_loss((logit_scale * a @ b_all.t()).repeat_interleave(k, dim=0),
-                                     labels=caption_rows + offset * k,
-                                     positives=caption_owner_mask(a.shape[0], k, offset, b_all.shape[0],
-                                                                  a.device).repeat_interleave(k, dim=0))
-    return (image_to_text + text_to_image) / 2
+    other than the diagonal out of the negatives. The mean of this over ranks equals the loss of one
+    process on the combined batch."""
+    return (contrastive_loss(logit_scale * a @ b_all.t(), offset, positives)
+            + contrastive_loss(logit_scale * b @ a_all.t(), offset, positives)) / 2
 
 
 def siglip_loss(a, b, a_all, b_all, logit_scale, logit_bias, offset: int = 0,
-                positives: torch.Tensor | None = None, captions_per_image: int = 1) -> torch.Tensor:
+                positives: torch.Tensor | None = None) -> torch.Tensor:
     """SigLIP pairwise sigmoid loss; each (i, j) pair is counted once, on the rank that holds row i.
-    `positives` (local rows x global columns) marks extra positive pairs, as in `infonce_loss`; with
-    `captions_per_image` k > 1 each row of a has its k consecutive rows of b as positives."""
+    `positives` (local rows x global columns) marks extra positive pairs, as in `infonce_loss`."""
     del a_all  # the sigmoid loss is symmetric in its pairs: local rows x global columns cover them all
     logits = logit_scale * a @ b_all.t() + logit_bias
-    if positives is not None and captions_per_image > 1:
-        raise ValueError("several captions per image and caption-level positives do not combine")
     if positives is None:
-        positives = caption_owner_mask(a.shape[0], captions_per_image, offset, b_all.shape[0], a.device)
-    labels = positives.to(logits.dtype) * 2 - 1
+        labels = -torch.ones_like(logits)
+        rows = torch.arange(logits.shape[0], device=logits.device)
+        labels[rows, rows + offset] = 1.0
+    else:
+        labels = positives.to(logits.dtype) * 2 - 1
     return -F.logsigmoid(labels * logits).sum() / logits.shape[0]
 
 
@@ -157,19 +131,6 @@ def same_text_positives(keys: torch.Tensor, keys_all: torch.Tensor, offset: int 
     rows = torch.arange(keys.shape[0], device=keys.device)
     positives[rows, rows + offset] = True
     return positives
-
-
-def captions_per_image_of(pairs: dict) -> dict:
-    """Term name -> k for the text terms whose captions come k > 1 per image (k consecutive rows each)."""
-    out = {}
-    for name, (images, texts) in pairs.items():
-        if images is None or texts is None or name == "rgb_ir" or len(texts) == len(images):
-            continue
-        if len(texts) % len(images):
-            raise ValueError(f"{name}: {len(texts)} captions for {len(images)} images; pass one caption per "
-                             "image or the same number for each (consecutive rows)")
-        out[name] = len(texts) // len(images)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -351,12 +312,10 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
         return_loss: bool | None = None,
     ) -> FusionRSCLIPOutput:
         r"""
-        input_ids / attention_mask: scene captions (pair with RGB and fused embeddings): one per image, or
-            the same number k per image in consecutive rows (image i owns rows i*k .. i*k+k-1) for a
-            multi-caption loss.
+        input_ids / attention_mask: scene captions (pair with RGB and fused embeddings).
         pixel_values / ir_pixel_values: the RGB and the IR view of the same scenes, row-aligned.
         ir_input_ids / ir_attention_mask: captions paired with the IR view (IR-aware or scene, by
-            `config.ir_text`), one or k per image likewise; when absent the IR view pairs with `input_ids`.
+            `config.ir_text`); when absent the IR view pairs with `input_ids`.
         return_loss: compute the weighted loss over the terms whose inputs are present.
         """
         weights = self.config.loss_weights
@@ -394,7 +353,7 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
                 scene = None if input_ids is None else text_keys(input_ids, attention_mask)
                 ir_keys = scene if ir_input_ids is None else text_keys(ir_input_ids, ir_attention_mask)
                 keys = {"rgb_text": scene, "fused_text": scene, "ir_text": ir_keys}
-            losses = dict(zip(LOSS_TERMS, self.compute_losses(pairs, keys, captions_per_image_of(pairs))))
+            losses = dict(zip(LOSS_TERMS, self.compute_losses(pairs, keys)))
             terms = [(weights[n], term) for n, term in losses.items() if term is not None]
             if not terms:
                 raise ValueError(f"no loss term has both inputs for mode {self.config.mode!r}")
@@ -405,13 +364,11 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
                     out[f"loss_{name}"] = term
         return out
 
-    def compute_losses(self, pairs: dict, keys: dict | None = None, captions_per_image: dict | None = None) -> tuple:
+    def compute_losses(self, pairs: dict, keys: dict | None = None) -> tuple:
         """Each loss term (None where its inputs are absent), with negatives gathered across ranks.
         `keys` maps a text term to the `text_keys` of its captions: records whose captions are identical
         are then not negatives of each other in that term (UCM-style caption sets repeat captions across
-        images, and no model can tell identical texts apart). `captions_per_image` maps a text term to its
-        k when the captions come k per image."""
-        captions_per_image = captions_per_image or {}
+        images, and no model can tell identical texts apart)."""
         rank, world = distributed_world() if self.config.gather_across_ranks else (0, 1)
         cache: dict[int, torch.Tensor] = {}
         key_cache: dict[int, torch.Tensor] = {}
@@ -437,11 +394,10 @@ class FusionRSCLIPModel(FusionRSCLIPPreTrainedModel):
                 if id(k) not in key_cache:
                     key_cache[id(k)] = same_text_positives(k, gather_keys(k) if world > 1 else k, offset)
                 positives = key_cache[id(k)]
-            k = captions_per_image.get(name, 1)
             if self.config.loss_type == "siglip":
-                losses.append(siglip_loss(a, b, gathered(a), gathered(b), scale, self.logit_bias, offset, positives, k))
+                losses.append(siglip_loss(a, b, gathered(a), gathered(b), scale, self.logit_bias, offset, positives))
             else:
-                losses.append(infonce_loss(a, b, gathered(a), gathered(b), scale, offset, positives, k))
+                losses.append(infonce_loss(a, b, gathered(a), gathered(b), scale, offset, positives))
         return tuple(losses)
 
     # ----- init from a transformers CLIPModel ----------------------------------------------------------------
