@@ -66,6 +66,22 @@ def test_modality_embedding_separates_views_of_one_image():
         assert not torch.allclose(model.get_image_features(pixels), model.get_ir_features(pixels))
 
 
+@pytest.mark.parametrize("separate_ir_tower", [False, True])
+def test_channels_last_layout_changes_speed_not_results(separate_ir_tower):
+    model = tiny_model(mode="trimodal_fused", separate_ir_tower=separate_ir_tower).eval()
+    assert model.vision_channels_last  # a ResNet tower
+    inputs = tiny_inputs()
+    with torch.no_grad():
+        fast = model(**inputs, return_loss=True)
+        model.vision_channels_last = False
+        plain = model(**inputs, return_loss=True)
+    for key in ("rgb_embeds", "ir_embeds", "fused_embeds", "loss"):
+        torch.testing.assert_close(fast[key], plain[key], atol=1e-5, rtol=1e-4)
+    vit = {"model_type": "clip_vision_model", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+           "num_attention_heads": 2, "patch_size": 16, "image_size": 64}
+    assert not tiny_model(vision_config=vit).vision_channels_last  # left to ViTs as it was
+
+
 def test_separate_ir_tower():
     model = tiny_model(separate_ir_tower=True)
     assert model.ir_vision_model is not None and model.modality_embedding is None
