@@ -67,10 +67,19 @@ def test_modality_embedding_separates_views_of_one_image():
 
 
 @pytest.mark.parametrize("separate_ir_tower", [False, True])
-def test_channels_last_layout_changes_speed_not_results(separate_ir_tower):
+def test_channels_last_layout_changes_speed_not_results(separate_ir_tower, ucm_small_dataset):
+    import datasets
+
+    from fusionrs_hf.models.clip.processing_fusionrs_clip import ir_as_three_channels
+    from fusionrs_hf.training.common import make_image_processor
+
     model = tiny_model(mode="trimodal_fused", separate_ir_tower=separate_ir_tower).eval()
     assert model.vision_channels_last  # a ResNet tower
-    inputs = tiny_inputs()
+    records = datasets.load_dataset(str(ucm_small_dataset), split="train")[:4]  # real UCM views
+    views = make_image_processor(model.config.image_size)
+    rgb = views(records["rgb"], return_tensors="pt")["pixel_values"]
+    ir = views([ir_as_three_channels(image) for image in records["ir"]], return_tensors="pt")["pixel_values"]
+    inputs = {**tiny_inputs(), "pixel_values": rgb, "ir_pixel_values": ir}
     with torch.no_grad():
         fast = model(**inputs, return_loss=True)
         model.vision_channels_last = False
