@@ -17,6 +17,7 @@ import time
 import torch
 
 from fusionrs_hf.models import FusionRSCLIPConfig, FusionRSCLIPModel
+from fusionrs_hf.training.clip import TRAIN_PRESETS
 
 
 def main() -> None:
@@ -29,7 +30,7 @@ def main() -> None:
     torch.manual_seed(0)
     config = FusionRSCLIPConfig.from_preset(
         "small", text_config={"vocab_size": 4096, "pad_token_id": 0, "bos_token_id": 2, "eos_token_id": 3},
-        loss_weights={"rgb_ir": 2.0}, separate_rgb_ir_temperature=True)
+        loss_weights=TRAIN_PRESETS["small"]["loss_weights"], separate_rgb_ir_temperature=True)
     model = FusionRSCLIPModel(config).train()
     b, size = args.batch, config.image_size
     inputs = {"input_ids": torch.randint(4, 4096, (b, 24)), "ir_input_ids": torch.randint(4, 4096, (b, 80)),
