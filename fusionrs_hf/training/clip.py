@@ -27,9 +27,9 @@ COLUMNS = ["rgb", "ir", "captions", "ir_captions"]
 
 # Trainer settings per preset. `small` is sized for 2 CPU cores in under 15 minutes (845 s alone for 390 steps on
 # a slow day). Its recipe (issue #3; UCM validation): 30 epochs of batch 128, lr 3e-3, RGB<->IR weighted 3 with its
-# own temperature, a SupCon class term (0.5) and the weights' moving average (0.98). Seeds 0-3 give RGB<->text mR
-# 40.8/40.2/39.97/40.3 (mean 40.3) and RGB->IR R@1 81.0/85.2/82.9/84.8. The class term at 0.25 with RGB<->IR at 2
-# had about the same mean but a wider spread (seeds 0-6: 40.7/38.8/41.7/39.3/40.7/39.0/38.9); the class term at
+# own temperature, a SupCon class term (0.5) and the weights' moving average (0.98). Seeds 0-5 give RGB<->text mR
+# 40.8/40.2/39.97/40.3/41.8/40.7 (mean 40.6) and RGB->IR R@1 81.0/85.2/82.9/84.8/85.7/82.4. The class term at 0.25
+# with RGB<->IR at 2 gave 40.7/38.8/41.7/39.3/40.7/39.0 on the same seeds (mean 40.0; seed 6: 38.9); the class term at
 # 0.5 with RGB<->IR at 2 gave 40.1/42.6/40.0/40.0 but cost RGB->IR about 5 points (77.1/81.4/75.2/78.6), which
 # the RGB<->IR weight of 3 wins back.
 # CPU runs are not bit-reproducible (a rerun of one seed moved RGB<->text mR by 1.7).
