@@ -30,7 +30,8 @@ def main() -> None:
     torch.manual_seed(0)
     config = FusionRSCLIPConfig.from_preset(
         "small", text_config={"vocab_size": 4096, "pad_token_id": 0, "bos_token_id": 2, "eos_token_id": 3},
-        loss_weights=TRAIN_PRESETS["small"]["loss_weights"], separate_rgb_ir_temperature=True)
+        loss_weights=TRAIN_PRESETS["small"]["loss_weights"],
+        separate_rgb_ir_temperature=TRAIN_PRESETS["small"]["separate_rgb_ir_temperature"])
     model = FusionRSCLIPModel(config).train()
     b, size = args.batch, config.image_size
     inputs = {"input_ids": torch.randint(4, 4096, (b, 24)), "ir_input_ids": torch.randint(4, 4096, (b, 80)),
